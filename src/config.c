@@ -1,0 +1,598 @@
+/*
+ * The configuration file: INI, read with iniparser, validated strictly.
+ * Only this file knows iniparser; the rest of pullmail sees struct config.
+ *
+ * iniparser silently accepts several mistakes (an unquoted '#' cutting a
+ * password short, a key given twice, a key before any section), so the
+ * file is also scanned line by line here to report those with a line
+ * number. Both readers read the same open file, whose owner and mode are
+ * checked on the descriptor, not by path.
+ */
+
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#ifdef HAVE_INIPARSER_INIPARSER_H
+#include <iniparser/iniparser.h>
+#else
+#include <iniparser.h>
+#endif
+
+#include "pullmail.h"
+
+enum ktype {
+	K_STR,		/* any non-empty string */
+	K_PATH,		/* a path, "~" expanded */
+	K_PORT,
+	K_TLS,
+	K_BOOL,
+	K_SECS,
+	K_CMD		/* a command line: split to check its quoting */
+};
+
+struct key {
+	const char	*name;
+	enum ktype	 type;
+	size_t		 off;
+};
+
+#define OFF(f)	offsetof(struct account, f)
+static const struct key keys[] = {
+	{ "host",		K_STR,	OFF(host) },
+	{ "port",		K_PORT,	OFF(port) },
+	{ "tls",		K_TLS,	OFF(tls) },
+	{ "ca_file",		K_PATH,	OFF(ca_file) },
+	{ "user",		K_STR,	OFF(user) },
+	{ "password",		K_STR,	OFF(password) },
+	{ "password_command",	K_CMD,	OFF(password_command) },
+	{ "allow_plaintext",	K_BOOL,	OFF(allow_plaintext) },
+	{ "keep",		K_BOOL,	OFF(keep) },
+	{ "maildir",		K_PATH,	OFF(maildir) },
+	{ "timeout",		K_SECS,	OFF(timeout) },
+};
+#undef OFF
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+#define SECTION_MAX	64
+
+static char	 ini_error[512];
+
+/*
+ * iniparser reports syntax errors through a printf-like callback; keep the
+ * first, flattened to one line.
+ */
+static int
+ini_errback(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 buf[512], *p;
+
+	if (ini_error[0] != '\0')
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	for (p = buf; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	while (p > buf && p[-1] == ' ')
+		*--p = '\0';
+	strlcpy(ini_error, buf, sizeof(ini_error));
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static void
+lower(char *s)
+{
+	for (; *s != '\0'; s++)
+		*s = tolower((unsigned char)*s);
+}
+
+struct seen {
+	char	*name;		/* "section" or "section:key" */
+	int	 line;
+};
+
+static int
+seen_add(struct seen **v, size_t *n, const char *name, int line)
+{
+	size_t	 i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*v)[i].name, name) == 0)
+			return (*v)[i].line;
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[*n].name = xstrdup(name);
+	(*v)[*n].line = line;
+	(*n)++;
+	return 0;
+}
+
+/*
+ * The line-by-line scan for what iniparser lets through. Sets *has_password
+ * when a "password" key is present anywhere.
+ */
+static int
+conf_scan(FILE *f, const char *path, int *has_password, struct pm_err *err)
+{
+	char		 buf[4096], sect[SECTION_MAX + 1] = "", *s, *eq, *k, *v;
+	char		*name;
+	struct seen	*seen = NULL;
+	size_t		 nseen = 0, i;
+	int		 lineno = 0, prev, rv = -1;
+
+	*has_password = 0;
+	while (fgets(buf, sizeof(buf), f) != NULL) {
+		lineno++;
+		s = trim(buf);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			if ((eq = strchr(s, ']')) == NULL)
+				continue;	/* iniparser reports it */
+			*eq = '\0';
+			s = trim(s + 1);
+			lower(s);
+			if (strlen(s) > SECTION_MAX) {
+				err_set(err, EX_CONFIG, "%s: line %d: section "
+				    "name longer than %d characters", path,
+				    lineno, SECTION_MAX);
+				goto out;
+			}
+			strlcpy(sect, s, sizeof(sect));
+			if ((prev = seen_add(&seen, &nseen, sect, lineno))) {
+				err_set(err, EX_CONFIG, "%s: [%s]: section "
+				    "appears twice (lines %d and %d)", path,
+				    sect, prev, lineno);
+				goto out;
+			}
+			continue;
+		}
+		if ((eq = strchr(s, '=')) == NULL)
+			continue;	/* iniparser reports it */
+		*eq = '\0';
+		k = trim(s);
+		v = trim(eq + 1);
+		lower(k);
+		if (sect[0] == '\0') {
+			err_set(err, EX_CONFIG, "%s: line %d: %s: key outside "
+			    "any section (put it under [defaults] or an "
+			    "account)", path, lineno, k);
+			goto out;
+		}
+		if (strcmp(k, "password") == 0)
+			*has_password = 1;
+		xasprintf(&name, "%s:%s", sect, k);
+		prev = seen_add(&seen, &nseen, name, lineno);
+		free(name);
+		if (prev) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: set twice (lines "
+			    "%d and %d)", path, sect, k, prev, lineno);
+			goto out;
+		}
+		/*
+		 * iniparser ends an unquoted value at the first '#' or ';'.
+		 * After a blank that is an intended comment; glued to the
+		 * value ("pass#word") it silently truncates it.
+		 */
+		if (*v != '"' && *v != '\'') {
+			for (s = v; *s != '\0'; s++) {
+				if ((*s == '#' || *s == ';') && s > v &&
+				    !isspace((unsigned char)s[-1])) {
+					err_set(err, EX_CONFIG, "%s: [%s] %s: "
+					    "value contains '%c', which starts "
+					    "a comment: put the value in double "
+					    "quotes", path, sect, k, *s);
+					goto out;
+				}
+				if ((*s == '#' || *s == ';'))
+					break;
+			}
+		}
+	}
+	if (ferror(f)) {
+		err_set(err, EX_CONFIG, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rv = 0;
+out:
+	for (i = 0; i < nseen; i++)
+		free(seen[i].name);
+	free(seen);
+	return rv;
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	static const char *yes[] = { "yes", "true", "on", "1" };
+	static const char *no[] = { "no", "false", "off", "0" };
+	size_t	 i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+valid_account_name(const char *s)
+{
+	if (!isalnum((unsigned char)*s))
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("._-", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+static int
+set_key(struct account *a, const struct key *k, const char *v,
+    const char *path, const char *sect, struct pm_err *err)
+{
+	void		*field = (char *)a + k->off;
+	const char	*errstr, *why;
+	char		**words;
+	long long	 n;
+
+	if (*v == '\0') {
+		err_set(err, EX_CONFIG, "%s: [%s] %s: empty value", path, sect,
+		    k->name);
+		return -1;
+	}
+	switch (k->type) {
+	case K_STR:
+		free(*(char **)field);
+		*(char **)field = xstrdup(v);
+		break;
+	case K_PATH:
+		free(*(char **)field);
+		*(char **)field = path_expand(v);
+		break;
+	case K_CMD:
+		if (split_words(v, &words, &why) == -1) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: %s", path, sect,
+			    k->name, why);
+			return -1;
+		}
+		free_words(words);
+		free(*(char **)field);
+		*(char **)field = xstrdup(v);
+		break;
+	case K_PORT:
+		n = strtonum(v, 1, 65535, &errstr);
+		if (errstr != NULL) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: \"%s\" is not a "
+			    "port number", path, sect, k->name, v);
+			return -1;
+		}
+		free(*(char **)field);
+		xasprintf((char **)field, "%lld", n);
+		break;
+	case K_TLS:
+		if (strcasecmp(v, "implicit") == 0)
+			*(enum tls_mode *)field = TLSM_IMPLICIT;
+		else if (strcasecmp(v, "starttls") == 0)
+			*(enum tls_mode *)field = TLSM_STARTTLS;
+		else if (strcasecmp(v, "none") == 0)
+			*(enum tls_mode *)field = TLSM_NONE;
+		else {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: \"%s\" is not "
+			    "one of implicit, starttls, none", path, sect,
+			    k->name, v);
+			return -1;
+		}
+		break;
+	case K_BOOL:
+		if (parse_bool(v, (int *)field) == -1) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: \"%s\" is not "
+			    "yes or no", path, sect, k->name, v);
+			return -1;
+		}
+		break;
+	case K_SECS:
+		n = strtonum(v, 1, 86400, &errstr);
+		if (errstr != NULL) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: \"%s\" is not a "
+			    "number of seconds from 1 to 86400", path, sect,
+			    k->name, v);
+			return -1;
+		}
+		*(int *)field = n;
+		break;
+	}
+	return 0;
+}
+
+static const struct key *
+key_find(const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* Reject any key of a section that pullmail does not know. */
+static int
+check_keys(dictionary *d, const char *sect, const char *path,
+    struct pm_err *err)
+{
+	const char	**names;
+	const char	 *k;
+	int		  n, i, rv = 0;
+
+	if ((n = iniparser_getsecnkeys(d, sect)) <= 0)
+		return 0;
+	names = xcalloc(n, sizeof(*names));
+	if (iniparser_getseckeys(d, sect, names) == NULL)
+		fatalx("iniparser_getseckeys failed");
+	for (i = 0; i < n; i++) {
+		k = strchr(names[i], ':');
+		k = k == NULL ? names[i] : k + 1;
+		if (key_find(k) == NULL) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: unknown key",
+			    path, sect, k);
+			rv = -1;
+			break;
+		}
+	}
+	free(names);
+	return rv;
+}
+
+static const char *
+lookup(dictionary *d, const char *sect, const char *key)
+{
+	char		 buf[SECTION_MAX + 64];
+	const char	*v;
+
+	snprintf(buf, sizeof(buf), "%s:%s", sect, key);
+	if ((v = iniparser_getstring(d, buf, NULL)) != NULL)
+		return v;
+	snprintf(buf, sizeof(buf), "defaults:%s", key);
+	return iniparser_getstring(d, buf, NULL);
+}
+
+static void
+account_free(struct account *a)
+{
+	free(a->name);
+	free(a->host);
+	free(a->port);
+	free(a->ca_file);
+	free(a->user);
+	freezero_str(a->password);
+	free(a->password_command);
+	free(a->maildir);
+	free(a);
+}
+
+static struct account *
+account_build(dictionary *d, const char *sect, const char *path,
+    struct pm_err *err)
+{
+	struct account	*a;
+	const char	*v;
+	size_t		 i;
+
+	a = xcalloc(1, sizeof(*a));
+	a->name = xstrdup(sect);
+	a->tls = TLSM_IMPLICIT;
+	a->timeout = 60;
+	for (i = 0; i < NKEYS; i++) {
+		if ((v = lookup(d, sect, keys[i].name)) == NULL)
+			continue;
+		if (set_key(a, &keys[i], v, path, sect, err) == -1)
+			goto fail;
+	}
+	if (a->host == NULL) {
+		err_set(err, EX_CONFIG, "%s: [%s] host: missing (the POP3 "
+		    "server's name)", path, sect);
+		goto fail;
+	}
+	if (a->user == NULL) {
+		err_set(err, EX_CONFIG, "%s: [%s] user: missing (the login "
+		    "name)", path, sect);
+		goto fail;
+	}
+	if (a->maildir == NULL) {
+		err_set(err, EX_CONFIG, "%s: [%s] maildir: missing (where to "
+		    "deliver)", path, sect);
+		goto fail;
+	}
+	if (a->password != NULL && a->password_command != NULL) {
+		err_set(err, EX_CONFIG, "%s: [%s] password, password_command: "
+		    "only one of them may be set", path, sect);
+		goto fail;
+	}
+	if (a->port == NULL)
+		a->port = xstrdup(a->tls == TLSM_IMPLICIT ? "995" : "110");
+	return a;
+fail:
+	account_free(a);
+	return NULL;
+}
+
+int
+conf_load(const char *path, struct config *conf, struct pm_err *err)
+{
+	dictionary	*d = NULL;
+	struct account	*a;
+	struct stat	 st;
+	FILE		*f = NULL;
+	const char	*sect;
+	char		 fdpath[64];
+	int		 fd, i, n, has_password, rv = -1;
+
+	memset(conf, 0, sizeof(*conf));
+	TAILQ_INIT(&conf->accounts);
+	conf->path = xstrdup(path);
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		err_set(err, EX_CONFIG, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		err_set(err, EX_CONFIG, "%s: not a regular file", path);
+		close(fd);
+		goto out;
+	}
+	if ((f = fdopen(fd, "r")) == NULL)
+		fatalx("fdopen: %s", strerror(errno));
+	if (conf_scan(f, path, &has_password, err) == -1)
+		goto out;
+	if (has_password && (st.st_mode & 077) != 0) {
+		err_set(err, EX_CONFIG, "%s: contains a password but is mode "
+		    "%04o: run chmod 600 %s", path,
+		    (unsigned int)(st.st_mode & 07777), path);
+		goto out;
+	}
+	if (has_password && st.st_uid != geteuid()) {
+		err_set(err, EX_CONFIG, "%s: contains a password but is owned "
+		    "by uid %u, not you", path, (unsigned int)st.st_uid);
+		goto out;
+	}
+
+	/* Let iniparser read the very file we checked, not the path again. */
+	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fileno(f));
+	ini_error[0] = '\0';
+	iniparser_set_error_callback(ini_errback);
+	d = iniparser_load(fdpath);
+	if (ini_error[0] != '\0' || d == NULL) {
+		const char *m = ini_error;
+		char *p;
+
+		/* Name the real file, not /dev/fd/N. */
+		if ((p = strstr(ini_error, fdpath)) != NULL) {
+			*p = '\0';
+			err_set(err, EX_CONFIG, "%s: %s%s%s", path, m, "file",
+			    p + strlen(fdpath));
+		} else
+			err_set(err, EX_CONFIG, "%s: %s", path,
+			    *m != '\0' ? m : "cannot be parsed");
+		goto out;
+	}
+
+	n = iniparser_getnsec(d);
+	for (i = 0; i < n; i++) {
+		sect = iniparser_getsecname(d, i);
+		if (check_keys(d, sect, path, err) == -1)
+			goto out;
+		if (strcmp(sect, "defaults") == 0)
+			continue;
+		if (!valid_account_name(sect)) {
+			err_set(err, EX_CONFIG, "%s: [%s]: an account name may "
+			    "contain only letters, digits, '.', '_' and '-'",
+			    path, sect);
+			goto out;
+		}
+		if ((a = account_build(d, sect, path, err)) == NULL)
+			goto out;
+		TAILQ_INSERT_TAIL(&conf->accounts, a, entry);
+	}
+	if (TAILQ_EMPTY(&conf->accounts)) {
+		err_set(err, EX_CONFIG, "%s: no account: add a section such "
+		    "as [work] with host, user and maildir", path);
+		goto out;
+	}
+	rv = 0;
+out:
+	if (d != NULL)
+		iniparser_freedict(d);
+	if (f != NULL)
+		fclose(f);
+	if (rv == -1)
+		conf_free(conf);
+	return rv;
+}
+
+void
+conf_free(struct config *conf)
+{
+	struct account	*a;
+
+	while ((a = TAILQ_FIRST(&conf->accounts)) != NULL) {
+		TAILQ_REMOVE(&conf->accounts, a, entry);
+		account_free(a);
+	}
+	free(conf->path);
+	conf->path = NULL;
+}
+
+struct account *
+conf_find(struct config *conf, const char *name)
+{
+	struct account	*a;
+
+	TAILQ_FOREACH(a, &conf->accounts, entry)
+		if (strcasecmp(a->name, name) == 0)
+			return a;
+	return NULL;
+}
+
+static char *
+xdg_dir(const char *var, const char *fallback)
+{
+	const char	*v;
+	char		*p, *home;
+
+	if ((v = getenv(var)) != NULL && *v == '/') {
+		xasprintf(&p, "%s/pullmail", v);
+		return p;
+	}
+	home = path_expand("~");
+	xasprintf(&p, "%s/%s/pullmail", home, fallback);
+	free(home);
+	return p;
+}
+
+char *
+conf_default_path(void)
+{
+	char	*dir, *p;
+
+	dir = xdg_dir("XDG_CONFIG_HOME", ".config");
+	xasprintf(&p, "%s/config", dir);
+	free(dir);
+	return p;
+}
+
+char *
+conf_state_dir(void)
+{
+	return xdg_dir("XDG_STATE_HOME", ".local/state");
+}

@@ -1,0 +1,341 @@
+/*
+ * One account's session, and the ordering that makes it lossless:
+ *
+ *	1. RETR, streamed into the delivery backend (Maildir tmp/).
+ *	2. commit: the message file is fsync'd and linked into place.
+ *	3. Once per batch: the backend is synced (directory fsync), then the
+ *	   batch's UIDs are appended to the cache and the cache fsync'd.
+ *	4. Only then DELE for the batch (unless keep).
+ *	5. QUIT, only at the end of a session with no error, commits the
+ *	   deletions. On any error there is no QUIT: the server rolls every
+ *	   DELE back, and the next run deletes the recorded UIDs without
+ *	   delivering them again.
+ *
+ * A crash anywhere loses nothing; between 2 and 3 it can at worst cause
+ * the current batch to be delivered a second time.
+ *
+ * Commands are pipelined when the server allows it: RETRs run ahead of the
+ * message being delivered, and DELEs follow each durable batch.
+ */
+
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pullmail.h"
+
+#define MSG_SLACK	(64 * 1024 * 1024)
+
+struct session {
+	struct account		*acct;
+	struct pop3		 pop;
+	struct uidl		 cache;
+	struct deliver		 dlv;
+	struct pm_err		 err;
+	int			 soft;		/* status of per-message trouble */
+	struct fetch_stats	*st;
+	struct msg		*msgs;
+	size_t			 nmsgs;
+
+	size_t			*batch;		/* delivered, not yet recorded */
+	size_t			 nbatch;
+	uint64_t		 batch_bytes;
+
+	size_t			*todel;		/* recorded, DELE not yet sent */
+	size_t			 delhead;
+	size_t			 deltail;
+
+	struct msg		*cur;		/* being retrieved */
+	uint64_t		 limit;
+};
+
+/* Take the account's lock: an flock, so it cannot outlive a crash. */
+static int
+lock_account(const char *statedir, const char *name, struct pm_err *err)
+{
+	char	*path, buf[32];
+	ssize_t	 n;
+	int	 fd;
+
+	xasprintf(&path, "%s/%s.lock", statedir, name);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		err_set(err, EX_IOERR, "%s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK) {
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+			buf[strcspn(buf, "\n")] = '\0';
+			err_set(err, EX_TEMPFAIL, "%s: already being fetched "
+			    "by pid %s", name, buf[0] ? buf : "?");
+		} else
+			err_set(err, EX_IOERR, "%s: %s", path, strerror(errno));
+		close(fd);
+		free(path);
+		return -1;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n)
+		log_debug("%s: cannot write pid", path);
+	free(path);
+	return fd;
+}
+
+static int
+sink(void *arg, const char *buf, size_t len)
+{
+	struct session	*s = arg;
+
+	if (s->dlv.size + len > s->limit) {
+		err_set(&s->err, EX_PROTOCOL, "%s: protocol error: message %u "
+		    "is far larger than the %llu bytes announced", s->acct->host,
+		    s->cur->num, (unsigned long long)s->cur->size);
+		return -1;
+	}
+	return deliver_write(&s->dlv, buf, len, &s->err);
+}
+
+/* Retrieve one message whose +OK has been read; deliver and commit it. */
+static int
+retrieve(struct session *s, size_t idx)
+{
+	struct msg	*m = &s->msgs[idx];
+	uint64_t	 wire;
+	char		 hs[32];
+
+	s->cur = m;
+	s->limit = m->size * 2 + MSG_SLACK;
+	if (deliver_begin(&s->dlv, &s->err) == -1)
+		return -1;
+	if (pop3_body(&s->pop, sink, s, &wire) == -1 ||
+	    deliver_commit(&s->dlv, &s->err) == -1) {
+		deliver_abort(&s->dlv);
+		return -1;
+	}
+	m->delivered = 1;
+	s->st->fetched++;
+	s->st->bytes += s->dlv.size;
+	s->batch[s->nbatch++] = idx;
+	s->batch_bytes += s->dlv.size;
+	log_info("%s: message %u (%s) delivered", s->acct->name, m->num,
+	    human_size(s->dlv.size, hs, sizeof(hs)));
+	return 0;
+}
+
+/*
+ * Make the batch durable, then record its UIDs, then let its DELEs go.
+ * This is the order that makes a crash unable to lose mail.
+ */
+static int
+commit_batch(struct session *s, struct pm_err *err)
+{
+	time_t	 now = time(NULL);
+	size_t	 i;
+	struct msg *m;
+
+	if (s->nbatch == 0)
+		return 0;
+	if (deliver_sync(&s->dlv, err) == -1)
+		return -1;
+	for (i = 0; i < s->nbatch; i++) {
+		m = &s->msgs[s->batch[i]];
+		if (m->uid != NULL)
+			uidl_add(&s->cache, m->uid, now);
+	}
+	if (uidl_commit(&s->cache, err) == -1)
+		return -1;
+	for (i = 0; i < s->nbatch; i++) {
+		m = &s->msgs[s->batch[i]];
+		m->recorded = 1;
+		if (!s->acct->keep)
+			s->todel[s->deltail++] = s->batch[i];
+	}
+	s->nbatch = 0;
+	s->batch_bytes = 0;
+	return 0;
+}
+
+/* The pipelined exchange: RETRs ahead, DELEs after each durable batch. */
+static int
+run(struct session *s)
+{
+	struct pop3	*p = &s->pop;
+	enum pop3_cmd	 cmd;
+	size_t		*fetch, nfetch = 0, next = 0, inflight_retr = 0, i, idx;
+	int		 ok, window = pop3_window(p), rv = -1;
+	char		*v;
+
+	fetch = xreallocarray(NULL, s->nmsgs, sizeof(*fetch));
+	s->batch = xreallocarray(NULL, s->nmsgs, sizeof(*s->batch));
+	s->todel = xreallocarray(NULL, s->nmsgs, sizeof(*s->todel));
+	for (i = 0; i < s->nmsgs; i++) {
+		if (s->msgs[i].action == ACT_FETCH)
+			fetch[nfetch++] = i;
+		else if (s->msgs[i].action == ACT_DELETE)
+			s->todel[s->deltail++] = i;	/* delivered before */
+		else
+			s->st->kept++;
+	}
+
+	for (;;) {
+		while (p->pcount < (size_t)window) {
+			if (s->delhead < s->deltail) {
+				idx = s->todel[s->delhead++];
+				pop3_send(p, CMD_DELE, idx, "DELE %u",
+				    s->msgs[idx].num);
+			} else if (next < nfetch) {
+				idx = fetch[next++];
+				pop3_send(p, CMD_RETR, idx, "RETR %u",
+				    s->msgs[idx].num);
+				inflight_retr++;
+			} else
+				break;
+		}
+		if (p->pcount == 0)
+			break;
+		if (pop3_reply(p, &cmd, &idx, &ok) == -1)
+			goto out;
+		if (cmd == CMD_DELE) {
+			if (ok) {
+				s->st->deleted++;
+				continue;
+			}
+			v = pop3_last_text(p);
+			log_warnx("%s: message %u: DELE refused: %s",
+			    s->acct->name, s->msgs[idx].num, v);
+			free(v);
+			if (s->soft == 0)
+				s->soft = EX_TEMPFAIL;
+			continue;
+		}
+		inflight_retr--;
+		if (!ok) {
+			v = pop3_last_text(p);
+			log_warnx("%s: message %u: RETR refused, left on the "
+			    "server: %s", s->acct->name, s->msgs[idx].num, v);
+			free(v);
+			if (s->soft == 0)
+				s->soft = EX_TEMPFAIL;
+		} else if (retrieve(s, idx) == -1)
+			goto out;
+		if (s->nbatch >= PM_BATCH_MSGS ||
+		    s->batch_bytes >= PM_BATCH_BYTES ||
+		    (next == nfetch && inflight_retr == 0)) {
+			if (commit_batch(s, &s->err) == -1)
+				goto out;
+		}
+	}
+	rv = 0;
+out:
+	free(fetch);
+	return rv;
+}
+
+/*
+ * Fetch one account. Returns its exit status (0 on success) after
+ * reporting any error once.
+ */
+int
+fetch_account(struct account *a, const char *statedir, struct fetch_stats *st)
+{
+	struct session	 s;
+	struct plan_policy pol;
+	struct pm_err	 late = { 0, NULL };
+	char		*path = NULL, *password = NULL;
+	int		 lockfd = -1, status, connected = 0;
+	size_t		 i;
+
+	memset(&s, 0, sizeof(s));
+	memset(st, 0, sizeof(*st));
+	s.acct = a;
+	s.st = st;
+	s.cache.fd = -1;
+	s.dlv.fd = -1;
+
+	if (mkdir_p(statedir, 0700) == -1) {
+		err_set(&s.err, EX_IOERR, "%s: %s", statedir, strerror(errno));
+		goto out;
+	}
+	if ((lockfd = lock_account(statedir, a->name, &s.err)) == -1)
+		goto out;
+	xasprintf(&path, "%s/%s.uidl", statedir, a->name);
+	if (uidl_open(&s.cache, path, &s.err) == -1)
+		goto out;
+	if (deliver_open(&s.dlv, a, &s.err) == -1)
+		goto out;
+	if ((password = auth_password(a, &s.err)) == NULL)
+		goto out;
+
+	connected = 1;
+	if (pop3_connect(&s.pop, a, &s.err) == -1)
+		goto out;
+	if (pop3_login(&s.pop, password) == -1)
+		goto out;
+	freezero_str(password);
+	password = NULL;
+
+	if (pop3_listing(&s.pop, &s.msgs, &s.nmsgs) == -1)
+		goto out;
+	st->listed = s.nmsgs;
+	if (s.nmsgs > 0 && s.msgs[0].uid == NULL && a->keep) {
+		err_set(&s.err, EX_CONFIG, "%s: the server does not support "
+		    "UIDL, without which keep would fetch every message again "
+		    "on every run", a->name);
+		goto out;
+	}
+	if (uidl_prune(&s.cache, s.msgs, s.nmsgs, &s.err) == -1)
+		goto out;
+	pol.keep = a->keep;
+	pol.fetchall = a->fetchall;
+	plan_make(s.msgs, s.nmsgs, &s.cache, &pol);
+
+	if (run(&s) == -1)
+		goto out;
+	if (pop3_quit(&s.pop) == -1)
+		goto out;
+out:
+	/*
+	 * After an error, still record what was delivered whole, so the
+	 * next run deletes it instead of delivering it twice.
+	 */
+	if (s.nbatch > 0 && commit_batch(&s, &late) == -1)
+		log_debug("%s: %s", a->name, late.msg);
+	err_clear(&late);
+	if (s.err.status != 0) {
+		log_warnx("%s", s.err.msg);
+		if (connected && st->fetched > 0)
+			log_warnx("%s: %u messages delivered before the error "
+			    "are safe; the server keeps them until the next run "
+			    "deletes them", a->name, st->fetched);
+	}
+	status = s.err.status != 0 ? s.err.status : s.soft;
+	err_clear(&s.err);
+	if (password != NULL)
+		freezero_str(password);
+	if (connected)
+		pop3_close(&s.pop);
+	deliver_close(&s.dlv);
+	uidl_close(&s.cache);
+	for (i = 0; i < s.nmsgs; i++)
+		free(s.msgs[i].uid);
+	free(s.msgs);
+	free(s.batch);
+	free(s.todel);
+	free(path);
+	if (lockfd != -1)
+		close(lockfd);
+	return status;
+}

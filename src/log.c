@@ -1,0 +1,138 @@
+/*
+ * All of pullmail's output goes through here. Errors always reach stderr;
+ * -v adds progress, -vv a protocol trace in which secrets are replaced by
+ * "***". Server text is escaped with stravis before it is shown.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+#include <vis.h>
+
+#include "pullmail.h"
+
+static int	 verbosity;
+static int	 use_syslog;
+
+void
+log_init(int v, int sl)
+{
+	verbosity = v;
+	use_syslog = sl;
+	if (use_syslog)
+		openlog("pullmail", LOG_PID, LOG_MAIL);
+}
+
+int
+log_verbosity(void)
+{
+	return verbosity;
+}
+
+static void
+vlog(int pri, const char *fmt, va_list ap)
+{
+	char	 buf[4096];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (use_syslog)
+		syslog(pri, "%s", buf);
+	else
+		fprintf(stderr, "pullmail: %s\n", buf);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (verbosity < 2)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vlog(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(70);
+}
+
+/* Escape untrusted bytes: control characters, 8-bit bytes, backslash. */
+char *
+log_vis(const char *s, size_t len)
+{
+	char	*out;
+
+	out = xreallocarray(NULL, len + 1, 4);
+	strnvisx(out, len * 4 + 1, s, len, VIS_CSTYLE | VIS_OCTAL | VIS_TAB |
+	    VIS_NL);
+	return out;
+}
+
+/*
+ * Protocol trace. dir is '<' for what the server sent, '>' for what we
+ * sent. The arguments of PASS, APOP and AUTH, and any SASL continuation
+ * line we send, are secrets.
+ */
+void
+log_trace(int dir, const char *line, size_t len)
+{
+	static int	 in_sasl;
+	char		*v;
+	size_t		 keep = len;
+
+	if (verbosity < 2)
+		return;
+	if (dir == '>') {
+		if (in_sasl) {
+			keep = 0;
+			in_sasl = 0;
+		} else if (len >= 5 && (strncasecmp(line, "PASS ", 5) == 0 ||
+		    strncasecmp(line, "APOP ", 5) == 0))
+			keep = 5;
+		else if (len >= 5 && strncasecmp(line, "AUTH ", 5) == 0) {
+			const char *sp = memchr(line + 5, ' ', len - 5);
+			keep = sp == NULL ? len : (size_t)(sp - line) + 1;
+		}
+	} else if (len >= 2 && line[0] == '+' && line[1] == ' ')
+		in_sasl = 1;
+	else
+		in_sasl = 0;
+	v = log_vis(line, keep);
+	log_debug("%c %s%s", dir, v, keep < len ? "***" : "");
+	free(v);
+}

@@ -1,0 +1,736 @@
+/*
+ * The POP3 protocol (RFC 1939, 2449, 2595): greeting, CAPA, STLS, USER and
+ * PASS, UIDL and LIST, and a queue of pipelined commands whose replies are
+ * read back in order. Everything the server says is parsed strictly:
+ * replies start with +OK or -ERR, numbers are bounded, UIDs are checked.
+ *
+ * Message bodies are not read as lines: they stream through a small state
+ * machine (body_dec) that removes dot-stuffing and turns CRLF into LF, so a
+ * message of any size, with lines of any length, passes in constant memory.
+ */
+
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+
+#include "pullmail.h"
+
+/*
+ * Parse a status line. Returns 0 with *ok and *text (what follows the
+ * status word) or -1 if it is neither +OK nor -ERR.
+ */
+int
+pop3_parse_status(const char *line, size_t len, int *ok, const char **text)
+{
+	size_t	 n;
+
+	if (len >= 3 && strncmp(line, "+OK", 3) == 0) {
+		*ok = 1;
+		n = 3;
+	} else if (len >= 4 && strncmp(line, "-ERR", 4) == 0) {
+		*ok = 0;
+		n = 4;
+	} else
+		return -1;
+	if (len > n && line[n] != ' ')
+		return -1;
+	while (n < len && line[n] == ' ')
+		n++;
+	*text = line + n;
+	return 0;
+}
+
+/*
+ * RFC 2449 and 3206 response codes at the start of an -ERR text decide
+ * whether a failure is temporary or permanent; dflt when there is none.
+ */
+int
+pop3_resp_status(const char *text, int dflt)
+{
+	static const struct {
+		const char	*code;
+		int		 status;
+	} codes[] = {
+		{ "[IN-USE]",		EX_TEMPFAIL },
+		{ "[LOGIN-DELAY]",	EX_TEMPFAIL },
+		{ "[SYS/TEMP]",		EX_TEMPFAIL },
+		{ "[AUTH]",		EX_NOPERM },
+		{ "[SYS/PERM]",		EX_NOPERM },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strncasecmp(text, codes[i].code, strlen(codes[i].code)) == 0)
+			return codes[i].status;
+	return dflt;
+}
+
+/* Keep the reply text (escaped later, when shown). */
+static void
+save_text(struct pop3 *p, const char *text)
+{
+	strlcpy(p->resp, text, sizeof(p->resp));
+}
+
+/* Describe the last -ERR for a message: escaped, never raw. */
+static char *
+resp_vis(struct pop3 *p)
+{
+	return log_vis(p->resp, strlen(p->resp));
+}
+
+/* Read one status line. Returns -1 on I/O error or a malformed reply. */
+static int
+read_status(struct pop3 *p, int *ok)
+{
+	char		*line;
+	const char	*text;
+	size_t		 len;
+	char		*v;
+
+	if (conn_flush(&p->conn, p->err) == -1)
+		return -1;
+	if (conn_getline(&p->conn, &line, &len, p->err) == -1)
+		return -1;
+	if (pop3_parse_status(line, len, ok, &text) == -1) {
+		v = log_vis(line, len > 80 ? 80 : len);
+		err_set(p->err, EX_PROTOCOL, "%s: protocol error: expected +OK "
+		    "or -ERR, got \"%s\"", p->conn.host, v);
+		free(v);
+		return -1;
+	}
+	save_text(p, text);
+	return 0;
+}
+
+/* Send one command and wait for its reply; for the unpipelined steps. */
+static int
+simple_cmd(struct pop3 *p, int *ok, const char *fmt, ...)
+{
+	char	 buf[PM_LINE_MAX + 3];
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf) - 2)
+		fatalx("command too long");
+	log_trace('>', buf, n);
+	memcpy(buf + n, "\r\n", 2);
+	conn_queue(&p->conn, buf, n + 2);
+	explicit_bzero(buf, sizeof(buf));
+	return read_status(p, ok);
+}
+
+/*
+ * Read one line of a multi-line reply. Returns 1 for a data line (dot-
+ * stuffing removed), 0 at the terminating ".", -1 on error.
+ */
+static int
+read_multi(struct pop3 *p, char **line, size_t *len)
+{
+	if (conn_getline(&p->conn, line, len, p->err) == -1)
+		return -1;
+	if ((*line)[0] == '.') {
+		if (*len == 1)
+			return 0;
+		(*line)++;
+		(*len)--;
+	}
+	return 1;
+}
+
+static int
+read_capa(struct pop3 *p)
+{
+	char	*line, *word;
+	size_t	 len, n = 0;
+	int	 ok, r;
+
+	p->has_capa = p->has_stls = p->has_uidl = p->has_user = 0;
+	p->has_resp_codes = p->pipelining = 0;
+	if (simple_cmd(p, &ok, "CAPA") == -1)
+		return -1;
+	if (!ok)
+		return 0;	/* an RFC 1939 server: no capabilities known */
+	p->has_capa = 1;
+	while ((r = read_multi(p, &line, &len)) == 1) {
+		if (++n > PM_CAPA_MAX) {
+			err_set(p->err, EX_PROTOCOL, "%s: protocol error: CAPA "
+			    "reply longer than %d lines", p->conn.host,
+			    PM_CAPA_MAX);
+			return -1;
+		}
+		word = line;
+		line[strcspn(line, " ")] = '\0';
+		if (strcasecmp(word, "STLS") == 0)
+			p->has_stls = 1;
+		else if (strcasecmp(word, "UIDL") == 0)
+			p->has_uidl = 1;
+		else if (strcasecmp(word, "USER") == 0)
+			p->has_user = 1;
+		else if (strcasecmp(word, "PIPELINING") == 0)
+			p->pipelining = 1;
+		else if (strcasecmp(word, "RESP-CODES") == 0)
+			p->has_resp_codes = 1;
+	}
+	return r;
+}
+
+static int
+starttls(struct pop3 *p)
+{
+	int	 ok;
+
+	if (p->has_capa && !p->has_stls) {
+		err_set(p->err, EX_NOPERM, "%s: server does not offer STLS: "
+		    "refusing to continue without TLS", p->conn.host);
+		return -1;
+	}
+	if (simple_cmd(p, &ok, "STLS") == -1)
+		return -1;
+	if (!ok) {
+		char *v = resp_vis(p);
+		err_set(p->err, EX_NOPERM, "%s: STLS refused (%s): refusing to "
+		    "continue without TLS", p->conn.host, v);
+		free(v);
+		return -1;
+	}
+	/*
+	 * Anything the server sent after its +OK arrived before the handshake
+	 * and could have been injected by an attacker (RFC 2595 section 3.1).
+	 */
+	if (p->conn.roff != p->conn.rlen) {
+		err_set(p->err, EX_PROTOCOL, "%s: protocol error: data after "
+		    "the reply to STLS (possible command injection)",
+		    p->conn.host);
+		return -1;
+	}
+	if (conn_tls(&p->conn, p->acct, p->err) == -1)
+		return -1;
+	/* RFC 2595: forget what we learned before TLS and ask again. */
+	return read_capa(p);
+}
+
+/* Connect, take the greeting, negotiate TLS and capabilities. */
+int
+pop3_connect(struct pop3 *p, const struct account *a, struct pm_err *err)
+{
+	int	 ok;
+	char	*v;
+
+	memset(p, 0, sizeof(*p));
+	p->acct = a;
+	p->err = err;
+	p->conn.fd = -1;
+	if (conn_open(&p->conn, a->host, a->port, a->timeout, err) == -1)
+		return -1;
+	if (a->tls == TLSM_IMPLICIT && conn_tls(&p->conn, a, err) == -1)
+		return -1;
+	if (read_status(p, &ok) == -1)
+		return -1;
+	if (!ok) {
+		v = resp_vis(p);
+		err_set(err, pop3_resp_status(p->resp, EX_TEMPFAIL), "%s: "
+		    "server refused the connection: %s", a->host, v);
+		free(v);
+		return -1;
+	}
+	if (read_capa(p) == -1)
+		return -1;
+	if (a->tls == TLSM_STARTTLS && starttls(p) == -1)
+		return -1;
+	return 0;
+}
+
+/* USER and PASS. The password is never traced and wiped after use. */
+int
+pop3_login(struct pop3 *p, const char *password)
+{
+	const struct account	*a = p->acct;
+	int			 ok;
+	char			*v;
+
+	if (p->conn.ssl == NULL && !a->allow_plaintext) {
+		err_set(p->err, EX_CONFIG, "%s: refusing to send the password "
+		    "over an unencrypted connection (use tls = starttls or "
+		    "implicit, or set allow_plaintext = yes)", a->name);
+		return -1;
+	}
+	if (simple_cmd(p, &ok, "USER %s", a->user) == -1)
+		return -1;
+	if (ok && simple_cmd(p, &ok, "PASS %s", password) == -1)
+		return -1;
+	if (!ok) {
+		v = resp_vis(p);
+		err_set(p->err, pop3_resp_status(p->resp, EX_NOPERM), "%s: "
+		    "login refused: %s", a->host, v);
+		free(v);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+msg_cmp_num(const void *a, const void *b)
+{
+	const struct msg	*x = a, *y = b;
+
+	return x->num < y->num ? -1 : x->num > y->num;
+}
+
+static int
+msg_cmp_uid(const void *a, const void *b)
+{
+	const struct msg	*x = *(struct msg * const *)a;
+	const struct msg	*y = *(struct msg * const *)b;
+
+	return strcmp(x->uid, y->uid);
+}
+
+static struct msg *
+find_num(struct msg *m, size_t n, unsigned int num)
+{
+	struct msg	 key;
+
+	/* Numbers are 1..n at the start of a session; fast path first. */
+	if (num >= 1 && num <= n && m[num - 1].num == num)
+		return &m[num - 1];
+	key.num = num;
+	return bsearch(&key, m, n, sizeof(*m), msg_cmp_num);
+}
+
+static int
+valid_uid(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0 || len > PM_UID_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* Parse "NUM REST"; NUM is 1 to PM_MSGS_MAX. Returns REST or NULL. */
+static const char *
+parse_num(const char *line, unsigned int *num)
+{
+	char		 buf[16];
+	const char	*sp, *errstr;
+	size_t		 n;
+
+	if ((sp = strchr(line, ' ')) == NULL || (n = sp - line) == 0 ||
+	    n >= sizeof(buf))
+		return NULL;
+	memcpy(buf, line, n);
+	buf[n] = '\0';
+	*num = strtonum(buf, 1, PM_MSGS_MAX, &errstr);
+	if (errstr != NULL || !isdigit((unsigned char)buf[0]))
+		return NULL;
+	return sp + 1;
+}
+
+static void
+listing_error(struct pop3 *p, const char *cmd, const char *what,
+    const char *line)
+{
+	char	*v = log_vis(line, strlen(line) > 80 ? 80 : strlen(line));
+
+	err_set(p->err, EX_PROTOCOL, "%s: protocol error in %s reply: %s: "
+	    "\"%s\"", p->conn.host, cmd, what, v);
+	free(v);
+}
+
+static int
+read_list(struct pop3 *p, struct msg **msgsp, size_t *nmsgs)
+{
+	struct msg	*m = NULL;
+	size_t		 n = 0, alloc = 0, len, i;
+	const char	*rest, *errstr;
+	char		*line;
+	unsigned int	 num;
+	long long	 size;
+	int		 r, sorted = 1;
+
+	while ((r = read_multi(p, &line, &len)) == 1) {
+		if ((rest = parse_num(line, &num)) == NULL) {
+			listing_error(p, "LIST", "bad message number", line);
+			goto fail;
+		}
+		size = strtonum(rest, 0, INT64_MAX, &errstr);
+		if (errstr != NULL || !isdigit((unsigned char)*rest)) {
+			listing_error(p, "LIST", "bad size", line);
+			goto fail;
+		}
+		if (n == alloc) {
+			alloc = alloc == 0 ? 256 : alloc * 2;
+			m = xreallocarray(m, alloc, sizeof(*m));
+		}
+		memset(&m[n], 0, sizeof(m[n]));
+		m[n].num = num;
+		m[n].size = size;
+		if (n > 0 && m[n - 1].num >= num)
+			sorted = 0;
+		n++;
+		if (n > PM_MSGS_MAX) {
+			listing_error(p, "LIST", "too many messages", line);
+			goto fail;
+		}
+	}
+	if (r == -1)
+		goto fail;
+	if (!sorted) {
+		qsort(m, n, sizeof(*m), msg_cmp_num);
+		for (i = 1; i < n; i++)
+			if (m[i].num == m[i - 1].num) {
+				err_set(p->err, EX_PROTOCOL, "%s: protocol "
+				    "error in LIST reply: message %u listed "
+				    "twice", p->conn.host, m[i].num);
+				goto fail;
+			}
+	}
+	*msgsp = m;
+	*nmsgs = n;
+	return 0;
+fail:
+	free(m);
+	return -1;
+}
+
+static int
+read_uidl(struct pop3 *p, struct msg *m, size_t n)
+{
+	struct msg	*t, **byuid = NULL;
+	const char	*uid;
+	char		*line;
+	size_t		 len, i, got = 0;
+	unsigned int	 num;
+	int		 r;
+
+	while ((r = read_multi(p, &line, &len)) == 1) {
+		if ((uid = parse_num(line, &num)) == NULL) {
+			listing_error(p, "UIDL", "bad message number", line);
+			return -1;
+		}
+		if ((t = find_num(m, n, num)) == NULL) {
+			listing_error(p, "UIDL", "message number not in LIST",
+			    line);
+			return -1;
+		}
+		if (!valid_uid(uid, strlen(uid))) {
+			listing_error(p, "UIDL", "invalid UID", line);
+			return -1;
+		}
+		if (t->uid != NULL) {
+			listing_error(p, "UIDL", "message listed twice", line);
+			return -1;
+		}
+		t->uid = xstrdup(uid);
+		got++;
+	}
+	if (r == -1)
+		return -1;
+	if (got != n) {
+		err_set(p->err, EX_PROTOCOL, "%s: protocol error: UIDL lists "
+		    "%zu messages, LIST %zu", p->conn.host, got, n);
+		return -1;
+	}
+	/* Two messages with one UID would make the cache lie. */
+	byuid = xreallocarray(NULL, n, sizeof(*byuid));
+	for (i = 0; i < n; i++)
+		byuid[i] = &m[i];
+	qsort(byuid, n, sizeof(*byuid), msg_cmp_uid);
+	for (i = 1; i < n; i++)
+		if (strcmp(byuid[i]->uid, byuid[i - 1]->uid) == 0) {
+			char *v = log_vis(byuid[i]->uid, strlen(byuid[i]->uid));
+			err_set(p->err, EX_PROTOCOL, "%s: protocol error: "
+			    "messages %u and %u have the same UID \"%s\"",
+			    p->conn.host, byuid[i - 1]->num, byuid[i]->num, v);
+			free(v);
+			free(byuid);
+			return -1;
+		}
+	free(byuid);
+	return 0;
+}
+
+/*
+ * One LIST and one UIDL for the whole mailbox (sent together when the
+ * server pipelines). Without UIDL support the messages have no UID.
+ */
+int
+pop3_listing(struct pop3 *p, struct msg **msgsp, size_t *nmsgs)
+{
+	struct msg	*m = NULL;
+	size_t		 n = 0, i;
+	int		 ok, want_uidl;
+	char		*v;
+
+	want_uidl = !p->has_capa || p->has_uidl;
+	conn_queue(&p->conn, "LIST\r\n", 6);
+	log_trace('>', "LIST", 4);
+	if (want_uidl && p->pipelining) {
+		conn_queue(&p->conn, "UIDL\r\n", 6);
+		log_trace('>', "UIDL", 4);
+	}
+	if (read_status(p, &ok) == -1)
+		return -1;
+	if (!ok) {
+		v = resp_vis(p);
+		err_set(p->err, pop3_resp_status(p->resp, EX_PROTOCOL), "%s: "
+		    "LIST refused: %s", p->conn.host, v);
+		free(v);
+		return -1;
+	}
+	if (read_list(p, &m, &n) == -1)
+		return -1;
+	if (want_uidl) {
+		if (!p->pipelining) {
+			conn_queue(&p->conn, "UIDL\r\n", 6);
+			log_trace('>', "UIDL", 4);
+		}
+		if (read_status(p, &ok) == -1)
+			goto fail;
+		if (ok && read_uidl(p, m, n) == -1)
+			goto fail;
+		if (!ok && p->has_uidl) {
+			v = resp_vis(p);
+			err_set(p->err, EX_PROTOCOL, "%s: UIDL refused: %s",
+			    p->conn.host, v);
+			free(v);
+			goto fail;
+		}
+	}
+	*msgsp = m;
+	*nmsgs = n;
+	return 0;
+fail:
+	for (i = 0; i < n; i++)
+		free(m[i].uid);
+	free(m);
+	return -1;
+}
+
+/* How many commands may be in flight at once. */
+int
+pop3_window(struct pop3 *p)
+{
+	return p->pipelining ? PM_WINDOW : 1;
+}
+
+/* Queue a command; its reply is read later by pop3_reply, in order. */
+int
+pop3_send(struct pop3 *p, enum pop3_cmd cmd, size_t idx, const char *fmt,
+    ...)
+{
+	char	 buf[128];
+	va_list	 ap;
+	int	 n;
+
+	if (p->pcount == PM_WINDOW)
+		fatalx("pop3_send: window full");
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf) - 2)
+		fatalx("pop3_send: command too long");
+	log_trace('>', buf, n);
+	memcpy(buf + n, "\r\n", 2);
+	conn_queue(&p->conn, buf, n + 2);
+	p->pend[(p->phead + p->pcount) % PM_WINDOW].cmd = cmd;
+	p->pend[(p->phead + p->pcount) % PM_WINDOW].idx = idx;
+	p->pcount++;
+	return 0;
+}
+
+/*
+ * Read the reply to the oldest command in flight (sending what is queued
+ * first). After +OK to RETR the caller must read the body with pop3_body.
+ */
+int
+pop3_reply(struct pop3 *p, enum pop3_cmd *cmd, size_t *idx, int *ok)
+{
+	if (p->pcount == 0)
+		fatalx("pop3_reply: nothing in flight");
+	*cmd = p->pend[p->phead].cmd;
+	*idx = p->pend[p->phead].idx;
+	p->phead = (p->phead + 1) % PM_WINDOW;
+	p->pcount--;
+	return read_status(p, ok);
+}
+
+/* The last reply's text, escaped; the caller frees it. */
+char *
+pop3_last_text(struct pop3 *p)
+{
+	return resp_vis(p);
+}
+
+enum {
+	BD_BOL,		/* at the start of a line */
+	BD_MID,		/* inside a line */
+	BD_CR,		/* a CR seen inside a line, not yet written */
+	BD_DOT,		/* a '.' seen at the start of a line */
+	BD_DOTCR	/* ".\r" seen at the start of a line */
+};
+
+void
+body_dec_init(struct body_dec *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->state = BD_BOL;
+}
+
+/*
+ * Decode len bytes of a multi-line body, passing the decoded bytes to
+ * sink. Stops after the terminating ".\r\n" (d->done set). Returns how many
+ * bytes were consumed; *failed is set if the sink failed.
+ */
+size_t
+body_dec_run(struct body_dec *d, const char *buf, size_t len, body_sink sink,
+    void *arg, int *failed)
+{
+	const char	*p, *end = buf + len, *s, *nl;
+
+	*failed = 0;
+	for (p = buf; p < end && !d->done; ) {
+		switch (d->state) {
+		case BD_BOL:
+			if (*p == '.') {
+				d->state = BD_DOT;
+				p++;
+				break;
+			}
+			d->state = BD_MID;
+			break;
+		case BD_DOT:
+			if (*p == '\r') {
+				d->state = BD_DOTCR;
+				p++;
+			} else if (*p == '\n') {
+				d->done = 1;	/* ".\n": lenient terminator */
+				p++;
+			} else
+				d->state = BD_MID;	/* stuffed dot dropped */
+			break;
+		case BD_DOTCR:
+			if (*p == '\n') {
+				d->done = 1;
+				p++;
+				break;
+			}
+			/* ".\rX": the line, unstuffed, starts with a CR. */
+			d->state = BD_CR;
+			break;
+		case BD_CR:
+			if (*p == '\n') {
+				if (sink(arg, "\n", 1) == -1)
+					goto fail;
+				d->state = BD_BOL;
+				p++;
+				break;
+			}
+			if (sink(arg, "\r", 1) == -1)	/* a bare CR is data */
+				goto fail;
+			d->state = BD_MID;
+			break;
+		case BD_MID:
+			s = p;
+			nl = memchr(p, '\n', end - p);
+			if (nl == NULL) {
+				/* Hold back a final CR: it may start CRLF. */
+				if (end[-1] == '\r') {
+					if (end - 1 > s &&
+					    sink(arg, s, end - 1 - s) == -1)
+						goto fail;
+					d->state = BD_CR;
+				} else if (sink(arg, s, end - s) == -1)
+					goto fail;
+				p = end;
+				break;
+			}
+			if (nl > s && nl[-1] == '\r') {
+				if ((nl - 1 > s && sink(arg, s, nl - 1 - s) == -1) ||
+				    sink(arg, "\n", 1) == -1)
+					goto fail;
+			} else if (sink(arg, s, nl + 1 - s) == -1)
+				goto fail;
+			p = nl + 1;
+			d->state = BD_BOL;
+			break;
+		}
+	}
+	d->in += p - buf;
+	return p - buf;
+fail:
+	*failed = 1;
+	d->in += p - buf;
+	return p - buf;
+}
+
+/*
+ * Stream a multi-line body through the decoder into sink. *wire is set to
+ * the number of bytes received. A connection that ends before the
+ * terminator is an error: a message is never complete without it.
+ */
+int
+pop3_body(struct pop3 *p, body_sink sink, void *arg, uint64_t *wire)
+{
+	struct conn	*c = &p->conn;
+	struct body_dec	 d;
+	size_t		 used;
+	int		 failed;
+
+	body_dec_init(&d);
+	for (;;) {
+		if (c->roff == c->rlen && conn_fill(c, p->err) == -1)
+			return -1;
+		used = body_dec_run(&d, c->rbuf + c->roff, c->rlen - c->roff,
+		    sink, arg, &failed);
+		c->roff += used;
+		if (failed)
+			return -1;
+		if (d.done)
+			break;
+	}
+	*wire = d.in;
+	log_debug("< (%llu bytes of message data)", (unsigned long long)d.in);
+	return 0;
+}
+
+/*
+ * QUIT: the server now commits the deletions. Only called at the end of a
+ * clean session; an error anywhere before means no QUIT, so the server
+ * rolls every DELE back.
+ */
+int
+pop3_quit(struct pop3 *p)
+{
+	int	 ok;
+	char	*v;
+
+	if (simple_cmd(p, &ok, "QUIT") == -1)
+		return -1;
+	if (!ok) {
+		v = resp_vis(p);
+		err_set(p->err, EX_TEMPFAIL, "%s: QUIT failed, deletions may "
+		    "not be done: %s", p->conn.host, v);
+		free(v);
+		return -1;
+	}
+	return 0;
+}
+
+void
+pop3_close(struct pop3 *p)
+{
+	conn_close(&p->conn);
+}

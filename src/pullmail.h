@@ -1,0 +1,319 @@
+/*
+ * pullmail: a POP3 mail downloader that never loses a message.
+ *
+ * One shared header: limits, shared structures and the prototypes of every
+ * module, grouped by file, each group with a short interface comment.
+ */
+
+#ifndef PULLMAIL_H
+#define PULLMAIL_H
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Hard limits on whatever the server sends us. */
+#define PM_LINE_MAX	2048		/* a reply or listing line, CRLF excluded */
+#define PM_UID_MAX	70		/* RFC 1939: 1 to 70 characters 0x21-0x7e */
+#define PM_MSGS_MAX	10000000	/* messages in one mailbox */
+#define PM_CAPA_MAX	256		/* lines in a CAPA reply */
+#define PM_IOBUF	65536		/* network read buffer */
+#define PM_WBUF		65536		/* delivery write buffer */
+#define PM_WINDOW	64		/* pipelined commands in flight */
+#define PM_BATCH_MSGS	64		/* messages per durable batch */
+#define PM_BATCH_BYTES	(16 * 1024 * 1024) /* bytes per durable batch */
+#define PM_PASS_MAX	8192		/* a password or token */
+
+/*
+ * An error: the exit status it maps to (sysexits.h) and a one-line message.
+ * The first error set wins; later ones are consequences and are dropped.
+ */
+struct pm_err {
+	int	 status;
+	char	*msg;
+};
+
+enum tls_mode {
+	TLSM_IMPLICIT,
+	TLSM_STARTTLS,
+	TLSM_NONE
+};
+
+struct account {
+	char			*name;
+	char			*host;
+	char			*port;		/* numeric string */
+	enum tls_mode		 tls;
+	char			*ca_file;
+	char			*user;
+	char			*password;	/* wiped when freed */
+	char			*password_command;
+	int			 allow_plaintext;
+	int			 keep;
+	int			 fetchall;
+	char			*maildir;
+	int			 timeout;	/* seconds */
+	TAILQ_ENTRY(account)	 entry;
+};
+TAILQ_HEAD(accounts, account);
+
+struct config {
+	char		*path;
+	struct accounts	 accounts;
+};
+
+/* One message on the server, as listed by UIDL and LIST. */
+enum msg_action {
+	ACT_SKIP,		/* seen and kept: nothing to do */
+	ACT_FETCH,		/* retrieve and deliver (then delete unless keep) */
+	ACT_DELETE		/* delivered on an earlier run: delete only */
+};
+
+struct msg {
+	unsigned int	 num;
+	uint64_t	 size;		/* as LIST says; may lie */
+	char		*uid;		/* NULL if the server has no UIDL */
+	enum msg_action	 action;
+	int		 delivered;	/* this session, durably */
+	int		 recorded;	/* UID in the cache, durably */
+};
+
+/* Counters for the summary line. */
+struct fetch_stats {
+	unsigned int	 listed;
+	unsigned int	 fetched;
+	uint64_t	 bytes;
+	unsigned int	 deleted;
+	unsigned int	 kept;
+};
+
+/*
+ * util.c: allocation that cannot fail (fatal on out-of-memory), error
+ * helpers, paths and durability helpers.
+ */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 err_set(struct pm_err *, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	 err_clear(struct pm_err *);
+char	*path_expand(const char *);
+char	*path_tilde(const char *);
+int	 mkdir_p(const char *, mode_t);
+int	 fsync_dir(const char *);
+int	 split_words(const char *, char ***, const char **);
+void	 free_words(char **);
+const char *human_size(uint64_t, char *, size_t);
+void	 freezero_str(char *);
+
+/*
+ * log.c: all output. Errors always reach stderr; info needs -v (or a
+ * terminal); the protocol trace needs -vv and hides secrets. Anything that
+ * came from the network goes through log_vis first.
+ */
+void	 log_init(int, int);
+int	 log_verbosity(void);
+void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_trace(int, const char *, size_t);
+char	*log_vis(const char *, size_t);
+__attribute__((noreturn))
+void	 fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * config.c: read and validate the configuration. On failure the error is
+ * one line naming file, section, key and what is wrong; status EX_CONFIG.
+ */
+int	 conf_load(const char *, struct config *, struct pm_err *);
+void	 conf_free(struct config *);
+struct account *conf_find(struct config *, const char *);
+char	*conf_default_path(void);
+char	*conf_state_dir(void);
+
+/*
+ * conn.c: a TCP connection, optionally TLS, with a timeout on every wait,
+ * a bounded read buffer and a write buffer.
+ */
+struct conn {
+	int		 fd;
+	void		*ssl;		/* SSL *, NULL before TLS */
+	void		*ctx;		/* SSL_CTX * */
+	int		 timeout_ms;
+	char		*host;
+	char		 rbuf[PM_IOBUF];
+	size_t		 roff;
+	size_t		 rlen;
+	char		*wbuf;
+	size_t		 wlen;
+	size_t		 wsize;
+	int		 eof;
+};
+int	 conn_open(struct conn *, const char *, const char *, int,
+	    struct pm_err *);
+int	 conn_tls(struct conn *, const struct account *, struct pm_err *);
+int	 conn_fill(struct conn *, struct pm_err *);
+int	 conn_getline(struct conn *, char **, size_t *, struct pm_err *);
+void	 conn_queue(struct conn *, const char *, size_t);
+int	 conn_flush(struct conn *, struct pm_err *);
+void	 conn_close(struct conn *);
+
+/*
+ * pop3.c: the protocol. Commands are queued (pipelined when the server
+ * allows it) and their replies read back in order.
+ */
+enum pop3_cmd {
+	CMD_NONE,
+	CMD_RETR,
+	CMD_DELE,
+	CMD_OTHER
+};
+
+struct pop3_pending {
+	enum pop3_cmd	 cmd;
+	size_t		 idx;
+};
+
+/* Decoder state for a multi-line body: dot-unstuffing and CRLF to LF. */
+struct body_dec {
+	int		 state;
+	uint64_t	 in;		/* bytes received, as on the wire */
+	int		 done;
+};
+
+struct pop3 {
+	struct conn		 conn;
+	const struct account	*acct;
+	struct pm_err		*err;
+	int			 pipelining;
+	int			 has_stls;
+	int			 has_uidl;
+	int			 has_user;
+	int			 has_resp_codes;
+	int			 has_capa;
+	struct pop3_pending	 pend[PM_WINDOW];
+	size_t			 phead;
+	size_t			 pcount;
+	char			 resp[PM_LINE_MAX + 1];	/* last reply text */
+};
+
+typedef int (*body_sink)(void *, const char *, size_t);
+
+int	 pop3_connect(struct pop3 *, const struct account *, struct pm_err *);
+int	 pop3_login(struct pop3 *, const char *);
+int	 pop3_listing(struct pop3 *, struct msg **, size_t *);
+int	 pop3_window(struct pop3 *);
+int	 pop3_send(struct pop3 *, enum pop3_cmd, size_t, const char *, ...)
+	    __attribute__((format(printf, 4, 5)));
+int	 pop3_reply(struct pop3 *, enum pop3_cmd *, size_t *, int *);
+int	 pop3_body(struct pop3 *, body_sink, void *, uint64_t *);
+int	 pop3_quit(struct pop3 *);
+char	*pop3_last_text(struct pop3 *);
+void	 pop3_close(struct pop3 *);
+void	 body_dec_init(struct body_dec *);
+size_t	 body_dec_run(struct body_dec *, const char *, size_t, body_sink,
+	    void *, int *);
+int	 pop3_parse_status(const char *, size_t, int *, const char **);
+int	 pop3_resp_status(const char *, int);
+
+/*
+ * uidl.c: the per-account cache of delivered UIDs: an append-only journal
+ * replayed into a hash table at open, compacted atomically when worth it.
+ */
+struct uidl_ent {
+	char		*uid;
+	time_t		 first_seen;
+	int		 live;
+};
+
+struct uidl {
+	char		*path;
+	int		 fd;
+	struct uidl_ent	*ents;
+	size_t		 nents;
+	size_t		 nalloc;
+	size_t		 nlive;
+	uint32_t	*table;		/* index+1 into ents, 0 = empty */
+	size_t		 tsize;		/* power of two */
+	char		*pending;	/* journal lines not yet written */
+	size_t		 plen;
+	size_t		 psize;
+};
+int	 uidl_open(struct uidl *, const char *, struct pm_err *);
+const struct uidl_ent *uidl_get(const struct uidl *, const char *);
+void	 uidl_add(struct uidl *, const char *, time_t);
+int	 uidl_commit(struct uidl *, struct pm_err *);
+int	 uidl_prune(struct uidl *, const struct msg *, size_t,
+	    struct pm_err *);
+int	 uidl_compact(struct uidl *, struct pm_err *);
+void	 uidl_close(struct uidl *);
+
+/*
+ * plan.c: pure decision of what to do with each listed message, from the
+ * listing, the cache and the account's policy. No I/O.
+ */
+struct plan_policy {
+	int	 keep;
+	int	 fetchall;
+};
+void	 plan_make(struct msg *, size_t, const struct uidl *,
+	    const struct plan_policy *);
+
+/*
+ * deliver.c and deliver-*.c: one interface, several backends. begin opens
+ * a message, write appends bytes, commit makes it durable (and visible),
+ * abort throws it away leaving nothing visible.
+ */
+struct deliver;
+struct deliver_ops {
+	const char	*name;
+	int	(*begin)(struct deliver *, struct pm_err *);
+	int	(*commit)(struct deliver *, struct pm_err *);
+	int	(*sync)(struct deliver *, struct pm_err *);
+	void	(*abort)(struct deliver *);
+	void	(*close)(struct deliver *);
+};
+
+struct deliver {
+	const struct deliver_ops *ops;
+	char		*path;		/* the mailbox, for messages */
+	char		*shown;		/* the same, with ~ for people */
+	char		 wbuf[PM_WBUF];
+	size_t		 wlen;
+	int		 fd;		/* the message being written */
+	uint64_t	 size;
+	int		 dirty;		/* committed but not yet synced */
+	char		*tmpname;
+	char		*hostname;
+	unsigned long	 seq;
+};
+int	 deliver_open(struct deliver *, const struct account *,
+	    struct pm_err *);
+int	 deliver_begin(struct deliver *, struct pm_err *);
+int	 deliver_write(struct deliver *, const char *, size_t,
+	    struct pm_err *);
+int	 deliver_drain(struct deliver *, struct pm_err *);
+int	 deliver_commit(struct deliver *, struct pm_err *);
+int	 deliver_sync(struct deliver *, struct pm_err *);
+void	 deliver_abort(struct deliver *);
+void	 deliver_close(struct deliver *);
+extern const struct deliver_ops maildir_ops;
+char	*maildir_name(const char *, time_t, long, pid_t, unsigned long);
+char	*maildir_host(void);
+int	 maildir_create(const char *, const char *, struct pm_err *);
+
+/* auth.c: the password for an account (config, command or prompt). */
+char	*auth_password(const struct account *, struct pm_err *);
+
+/* fetch.c: one account's whole session; returns its exit status. */
+int	 fetch_account(struct account *, const char *, struct fetch_stats *);
+
+#endif /* PULLMAIL_H */
