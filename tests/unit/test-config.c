@@ -1,0 +1,197 @@
+/* Config loading: values, inheritance, and every error users can make. */
+
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "../../src/pullmail.h"
+#include "tap.h"
+
+static char	 dir[] = "/tmp/pm-conf-XXXXXX";
+static char	 path[256];
+
+static void
+write_conf(const char *text, mode_t mode)
+{
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/config", dir);
+	unlink(path);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
+
+/* Load text; expect an error containing want (or success if want NULL). */
+static void
+expect(const char *name, const char *text, mode_t mode, const char *want)
+{
+	struct config	 conf;
+	struct pm_err	 err = { 0, NULL };
+	int		 r;
+
+	write_conf(text, mode);
+	r = conf_load(path, &conf, &err);
+	if (want == NULL) {
+		ok(r == 0, "%s: loads", name);
+		if (r == 0)
+			conf_free(&conf);
+		else
+			printf("#   error: %s\n", err.msg);
+	} else {
+		int good = r == -1 && err.status == EX_CONFIG &&
+		    strstr(err.msg, want) != NULL &&
+		    strchr(err.msg, '\n') == NULL &&
+		    strncmp(err.msg, path, strlen(path)) == 0;
+		ok(good, "%s: error", name);
+		if (!good)
+			printf("#   got:  %s\n#   want: ...%s...\n",
+			    err.msg ? err.msg : "(success)", want);
+	}
+	err_clear(&err);
+}
+
+#define BASE "[work]\nhost = pop.example.net\nuser = joe\nmaildir = /tmp/md\n"
+
+int
+main(void)
+{
+	struct config	 conf;
+	struct pm_err	 err = { 0, NULL };
+	struct account	*a;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	setenv("HOME", "/home/joe", 1);
+
+	/* A full config: defaults inherited, overridden, parsed. */
+	write_conf(
+	    "# comment\n"
+	    "; another\n"
+	    "[defaults]\n"
+	    "tls = starttls\n"
+	    "timeout = 30\n"
+	    "keep = yes\n"
+	    "ca_file = ~/ca.pem\n"
+	    "\n"
+	    "[Work]\n"
+	    "host = pop.example.net\n"
+	    "user = joe@example.net\n"
+	    "password = \"se;cr#et\"\n"
+	    "maildir = ~/Mail/work\n"
+	    "KEEP = no ; inline comment after a blank\n"
+	    "[home]\n"
+	    "host = 192.0.2.1\n"
+	    "port = 1995\n"
+	    "tls = implicit\n"
+	    "user = joe\n"
+	    "password_command = pass show 'mail/home'\n"
+	    "maildir = /var/mail/joe\n"
+	    "allow_plaintext = true\n", 0600);
+	if (ok(conf_load(path, &conf, &err) == 0, "full config loads")) {
+		a = TAILQ_FIRST(&conf.accounts);
+		is_str(a->name, "work", "section names are lowercased");
+		is_str(a->port, "110", "starttls defaults to port 110");
+		ok(a->tls == TLSM_STARTTLS, "tls inherited from defaults");
+		ok(a->timeout == 30, "timeout inherited");
+		ok(a->keep == 0, "keep overridden, trailing comment ignored");
+		is_str(a->password, "se;cr#et", "quoted password kept whole");
+		is_str(a->maildir, "/home/joe/Mail/work", "~ expanded");
+		is_str(a->ca_file, "/home/joe/ca.pem", "ca_file ~ expanded");
+		a = TAILQ_NEXT(a, entry);
+		is_str(a->name, "home", "second account in file order");
+		is_str(a->port, "1995", "explicit port");
+		ok(a->tls == TLSM_IMPLICIT, "tls overridden");
+		ok(a->keep == 1, "keep inherited");
+		ok(a->allow_plaintext == 1, "true is a boolean");
+		is_str(a->password_command, "pass show 'mail/home'",
+		    "password_command kept as written");
+		ok(TAILQ_NEXT(a, entry) == NULL, "two accounts");
+		ok(conf_find(&conf, "HOME") != NULL, "find is case-insensitive");
+		ok(conf_find(&conf, "nope") == NULL, "find unknown");
+		conf_free(&conf);
+	} else
+		printf("#   %s\n", err.msg);
+	err_clear(&err);
+
+	write_conf("[x]\nhost = h\nuser = u\nmaildir = /m\n", 0644);
+	if (ok(conf_load(path, &conf, &err) == 0, "minimal config")) {
+		a = TAILQ_FIRST(&conf.accounts);
+		is_str(a->port, "995", "implicit TLS is the default, port 995");
+		ok(a->tls == TLSM_IMPLICIT && a->timeout == 60 && !a->keep &&
+		    !a->allow_plaintext, "defaults");
+		conf_free(&conf);
+	}
+
+	expect("empty file", "", 0600, "no account");
+	expect("bad port", BASE "port = 99999\n", 0600,
+	    "[work] port: \"99999\" is not a port number");
+	expect("port zero", BASE "port = 0\n", 0600, "is not a port number");
+	expect("port text", BASE "port = pop3s\n", 0600,
+	    "is not a port number");
+	expect("leading-zero port is fine", BASE "port = 0995\n", 0600, NULL);
+	expect("bad tls", BASE "tls = ssl\n", 0600,
+	    "[work] tls: \"ssl\" is not one of implicit, starttls, none");
+	expect("bad bool", BASE "keep = maybe\n", 0600,
+	    "[work] keep: \"maybe\" is not yes or no");
+	expect("bad timeout", BASE "timeout = 0\n", 0600,
+	    "[work] timeout: \"0\" is not a number of seconds");
+	expect("timeout text", BASE "timeout = 10s\n", 0600,
+	    "[work] timeout:");
+	expect("unknown key", BASE "hots = x\n", 0600,
+	    "[work] hots: unknown key");
+	expect("unknown key in defaults", "[defaults]\nkep = yes\n" BASE, 0600,
+	    "[defaults] kep: unknown key");
+	expect("missing host", "[work]\nuser = u\nmaildir = /m\n", 0600,
+	    "[work] host: missing");
+	expect("missing user", "[work]\nhost = h\nmaildir = /m\n", 0600,
+	    "[work] user: missing");
+	expect("missing maildir", "[work]\nhost = h\nuser = u\n", 0600,
+	    "[work] maildir: missing");
+	expect("empty value", BASE "port =\n", 0600, "[work] port: empty value");
+	expect("both password sources", BASE "password = a\n"
+	    "password_command = b\n", 0600,
+	    "[work] password, password_command: only one");
+	expect("unquoted #", BASE "password = pass#word\n", 0600,
+	    "[work] password: value contains '#'");
+	expect("unquoted ;", BASE "password = pass;word\n", 0600,
+	    "[work] password: value contains ';'");
+	expect("key twice", BASE "host = other\n", 0600,
+	    "[work] host: set twice (lines 2 and 5)");
+	expect("section twice", BASE "[work]\nport = 1\n", 0600,
+	    "[work]: section appears twice");
+	expect("key before any section", "host = h\n" BASE, 0600,
+	    "line 1: host: key outside any section");
+	expect("bad account name", "[my mail]\nhost = h\nuser = u\n"
+	    "maildir = /m\n", 0600, "[my mail]: an account name may contain");
+	expect("no accounts", "[defaults]\nhost = h\n", 0600, "no account");
+	expect("password in a readable file", BASE "password = x\n", 0644,
+	    "contains a password but is mode 0644");
+	expect("password in a group-readable file", BASE "password = x\n",
+	    0640, "run chmod 600");
+	expect("password_command in a readable file is fine",
+	    BASE "password_command = pass x\n", 0644, NULL);
+	expect("unterminated quote in command",
+	    BASE "password_command = pass 'x\n", 0600,
+	    "[work] password_command: unterminated single quote");
+	expect("syntax error", BASE "this line has no equals sign\n", 0600,
+	    "syntax error");
+
+	/* A file that does not exist. */
+	snprintf(path, sizeof(path), "%s/absent", dir);
+	ok(conf_load(path, &conf, &err) == -1 && err.status == EX_CONFIG &&
+	    strstr(err.msg, "No such file") != NULL, "absent file: error");
+	err_clear(&err);
+
+	snprintf(path, sizeof(path), "%s/config", dir);
+	unlink(path);
+	rmdir(dir);
+	return done();
+}
