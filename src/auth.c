@@ -32,8 +32,7 @@ password_from_command(const struct account *a, struct pm_err *err)
 	int		  fds[2] = { -1, -1 }, status;
 
 	if (split_words(a->password_command, &argv, &why) == -1) {
-		err_set(err, EX_CONFIG, "%s: password_command: %s", a->name,
-		    why);
+		err_set(err, EX_CONFIG, "password_command: %s", why);
 		return NULL;
 	}
 	if (pipe2(fds, O_CLOEXEC) == -1)
@@ -67,11 +66,11 @@ password_from_command(const struct account *a, struct pm_err *err)
 	buf[len] = '\0';
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (WIFEXITED(status))
-			err_set(err, EX_CONFIG, "%s: password_command %s "
-			    "exited %d", a->name, argv[0], WEXITSTATUS(status));
+			err_set(err, EX_CONFIG, "password_command %s "
+			    "exited %d", argv[0], WEXITSTATUS(status));
 		else
-			err_set(err, EX_CONFIG, "%s: password_command %s "
-			    "killed by signal %d", a->name, argv[0],
+			err_set(err, EX_CONFIG, "password_command %s "
+			    "killed by signal %d", argv[0],
 			    WTERMSIG(status));
 		goto fail;
 	}
@@ -81,8 +80,8 @@ password_from_command(const struct account *a, struct pm_err *err)
 	if (len > 0 && buf[len - 1] == '\r')
 		buf[--len] = '\0';
 	if (len == 0) {
-		err_set(err, EX_CONFIG, "%s: password_command %s printed no "
-		    "password", a->name, argv[0]);
+		err_set(err, EX_CONFIG, "password_command %s printed no "
+		    "password", argv[0]);
 		goto fail;
 	}
 	free_words(argv);
@@ -115,13 +114,12 @@ auth_password(const struct account *a, struct pm_err *err)
 		if (readpassphrase(prompt, buf, PM_PASS_MAX + 1,
 		    RPP_REQUIRE_TTY) == NULL || buf[0] == '\0') {
 			freezero(buf, PM_PASS_MAX + 1);
-			err_set(err, EX_CONFIG, "%s: no password given",
-			    a->name);
+			err_set(err, EX_CONFIG, "no password given");
 			return NULL;
 		}
 		return buf;
 	}
-	err_set(err, EX_CONFIG, "%s: no password: set password or "
-	    "password_command (no terminal to ask on)", a->name);
+	err_set(err, EX_CONFIG, "no password: set password or "
+	    "password_command (no terminal to ask on)");
 	return NULL;
 }

@@ -374,16 +374,19 @@ check_keys(dictionary *d, const char *sect, const char *path,
 	return rv;
 }
 
+/* A key's value in the section, else in [defaults]; *from says which. */
 static const char *
-lookup(dictionary *d, const char *sect, const char *key)
+lookup(dictionary *d, const char *sect, const char *key, const char **from)
 {
 	char		 buf[SECTION_MAX + 64];
 	const char	*v;
 
 	snprintf(buf, sizeof(buf), "%s:%s", sect, key);
+	*from = sect;
 	if ((v = iniparser_getstring(d, buf, NULL)) != NULL)
 		return v;
 	snprintf(buf, sizeof(buf), "defaults:%s", key);
+	*from = "defaults";
 	return iniparser_getstring(d, buf, NULL);
 }
 
@@ -406,7 +409,7 @@ account_build(dictionary *d, const char *sect, const char *path,
     struct pm_err *err)
 {
 	struct account	*a;
-	const char	*v;
+	const char	*v, *from;
 	size_t		 i;
 
 	a = xcalloc(1, sizeof(*a));
@@ -414,9 +417,9 @@ account_build(dictionary *d, const char *sect, const char *path,
 	a->tls = TLSM_IMPLICIT;
 	a->timeout = 60;
 	for (i = 0; i < NKEYS; i++) {
-		if ((v = lookup(d, sect, keys[i].name)) == NULL)
+		if ((v = lookup(d, sect, keys[i].name, &from)) == NULL)
 			continue;
-		if (set_key(a, &keys[i], v, path, sect, err) == -1)
+		if (set_key(a, &keys[i], v, path, from, err) == -1)
 			goto fail;
 	}
 	if (a->host == NULL) {
@@ -515,8 +518,9 @@ conf_load(const char *path, struct config *conf, struct pm_err *err)
 		if (strcmp(sect, "defaults") == 0)
 			continue;
 		if (!valid_account_name(sect)) {
-			err_set(err, EX_CONFIG, "%s: [%s]: an account name may "
-			    "contain only letters, digits, '.', '_' and '-'",
+			err_set(err, EX_CONFIG, "%s: [%s]: an account name must "
+			    "start with a letter or digit and contain only "
+			    "letters, digits, '.', '_' and '-'",
 			    path, sect);
 			goto out;
 		}

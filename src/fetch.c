@@ -79,8 +79,8 @@ lock_account(const char *statedir, const char *name, struct pm_err *err)
 			n = pread(fd, buf, sizeof(buf) - 1, 0);
 			buf[n > 0 ? n : 0] = '\0';
 			buf[strcspn(buf, "\n")] = '\0';
-			err_set(err, EX_TEMPFAIL, "%s: already being fetched "
-			    "by pid %s", name, buf[0] ? buf : "?");
+			err_set(err, EX_TEMPFAIL, "already being fetched by "
+			    "pid %s", buf[0] ? buf : "?");
 		} else
 			err_set(err, EX_IOERR, "%s: %s", path, strerror(errno));
 		close(fd);
@@ -291,9 +291,9 @@ fetch_account(struct account *a, const char *statedir, struct fetch_stats *st)
 		goto out;
 	st->listed = s.nmsgs;
 	if (s.nmsgs > 0 && s.msgs[0].uid == NULL && a->keep) {
-		err_set(&s.err, EX_CONFIG, "%s: the server does not support "
-		    "UIDL, without which keep would fetch every message again "
-		    "on every run", a->name);
+		err_set(&s.err, EX_CONFIG, "the server does not support UIDL, "
+		    "without which keep would fetch every message again on "
+		    "every run");
 		goto out;
 	}
 	if (uidl_prune(&s.cache, s.msgs, s.nmsgs, &s.err) == -1)
@@ -315,11 +315,12 @@ out:
 		log_debug("%s: %s", a->name, late.msg);
 	err_clear(&late);
 	if (s.err.status != 0) {
-		log_warnx("%s", s.err.msg);
+		log_warnx("%s: %s", a->name, s.err.msg);
 		if (connected && st->fetched > 0)
-			log_warnx("%s: %u messages delivered before the error "
-			    "are safe; the server keeps them until the next run "
-			    "deletes them", a->name, st->fetched);
+			log_warnx("%s: the %u message%s delivered before the "
+			    "error %s safe in %s", a->name, st->fetched,
+			    st->fetched == 1 ? "" : "s",
+			    st->fetched == 1 ? "is" : "are", s.dlv.shown);
 	}
 	status = s.err.status != 0 ? s.err.status : s.soft;
 	err_clear(&s.err);

@@ -258,9 +258,9 @@ pop3_login(struct pop3 *p, const char *password)
 	char			*v;
 
 	if (p->conn.ssl == NULL && !a->allow_plaintext) {
-		err_set(p->err, EX_CONFIG, "%s: refusing to send the password "
-		    "over an unencrypted connection (use tls = starttls or "
-		    "implicit, or set allow_plaintext = yes)", a->name);
+		err_set(p->err, EX_CONFIG, "refusing to send the password over "
+		    "an unencrypted connection (use tls = starttls or "
+		    "implicit, or set allow_plaintext = yes)");
 		return -1;
 	}
 	if (simple_cmd(p, &ok, "USER %s", a->user) == -1)

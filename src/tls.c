@@ -78,8 +78,8 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 	    SSL_CTX_load_verify_locations(ctx, a->ca_file, NULL) != 1) {
 		l = ERR_get_error();
 		ERR_error_string_n(l, buf, sizeof(buf));
-		err_set(err, EX_CONFIG, "%s: ca_file %s: cannot load: %s",
-		    a->name, a->ca_file, buf);
+		err_set(err, EX_CONFIG, "ca_file %s: cannot load: %s",
+		    a->ca_file, buf);
 		ERR_clear_error();
 		return -1;
 	}

@@ -147,6 +147,8 @@ main(void)
 	    "[work] timeout:");
 	expect("unknown key", BASE "hots = x\n", 0600,
 	    "[work] hots: unknown key");
+	expect("bad value in defaults is blamed on defaults",
+	    "[defaults]\nport = x\n" BASE, 0600, "[defaults] port: \"x\"");
 	expect("unknown key in defaults", "[defaults]\nkep = yes\n" BASE, 0600,
 	    "[defaults] kep: unknown key");
 	expect("missing host", "[work]\nuser = u\nmaildir = /m\n", 0600,
@@ -170,7 +172,7 @@ main(void)
 	expect("key before any section", "host = h\n" BASE, 0600,
 	    "line 1: host: key outside any section");
 	expect("bad account name", "[my mail]\nhost = h\nuser = u\n"
-	    "maildir = /m\n", 0600, "[my mail]: an account name may contain");
+	    "maildir = /m\n", 0600, "[my mail]: an account name must start");
 	expect("no accounts", "[defaults]\nhost = h\n", 0600, "no account");
 	expect("password in a readable file", BASE "password = x\n", 0644,
 	    "contains a password but is mode 0644");
