@@ -293,7 +293,7 @@ conn_flush(struct conn *c, struct pm_err *err)
 {
 	size_t	 off = 0;
 	ssize_t	 n;
-	int	 e;
+	int	 e, rv = -1;
 
 	while (off < c->wlen) {
 		if (c->ssl != NULL) {
@@ -329,13 +329,13 @@ conn_flush(struct conn *c, struct pm_err *err)
 		    strerror(errno));
 		goto fail;
 	}
-	explicit_bzero(c->wbuf, c->wlen);
-	c->wlen = 0;
-	return 0;
+	rv = 0;
 fail:
-	explicit_bzero(c->wbuf, c->wlen);
+	/* The buffer may have held a password. */
+	if (c->wlen > 0)
+		explicit_bzero(c->wbuf, c->wlen);
 	c->wlen = 0;
-	return -1;
+	return rv;
 }
 
 /* Close without a TLS close_notify wait: we never need the server's. */

@@ -250,6 +250,8 @@ uidl_open(struct uidl *u, const char *path, struct pm_err *err)
 		err_set(err, EX_IOERR, "%s: %s", path, errno == ELOOP ?
 		    "is a symbolic link: refusing to follow it" :
 		    strerror(errno));
+		free(u->path);
+		u->path = NULL;
 		return -1;
 	}
 	if (load(u, err) == -1) {
