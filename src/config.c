@@ -59,6 +59,11 @@ static const struct key keys[] = {
 	{ "allow_plaintext",	K_BOOL,	OFF(allow_plaintext) },
 	{ "keep",		K_BOOL,	OFF(keep) },
 	{ "maildir",		K_PATH,	OFF(maildir) },
+	{ "mbox",		K_PATH,	OFF(mbox) },
+	{ "mda",		K_CMD,	OFF(mda) },
+	{ "received_header",	K_BOOL,	OFF(received_header) },
+	{ "mbox_lock_timeout",	K_SECS,	OFF(mbox_lock_timeout) },
+	{ "mda_timeout",	K_SECS,	OFF(mda_timeout) },
 	{ "timeout",		K_SECS,	OFF(timeout) },
 };
 #undef OFF
@@ -199,6 +204,12 @@ conf_scan(FILE *f, const char *path, int *has_password, struct pm_err *err)
 		 * After a blank that is an intended comment; glued to the
 		 * value ("pass#word") it silently truncates it.
 		 */
+		if ((*v == '"' || *v == '\'') && strchr(v + 1, *v) == NULL) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: the value's "
+			    "opening %c quote is never closed", path, sect, k,
+			    *v);
+			goto out;
+		}
 		if (*v != '"' && *v != '\'') {
 			for (s = v; *s != '\0'; s++) {
 				if ((*s == '#' || *s == ';') && s > v &&
@@ -390,6 +401,56 @@ lookup(dictionary *d, const char *sect, const char *key, const char **from)
 	return iniparser_getstring(d, buf, NULL);
 }
 
+/*
+ * Exactly one of maildir, mbox and mda. An account's own choice overrides
+ * the one it would inherit from [defaults]; two in one section is an error
+ * naming both.
+ */
+static int
+delivery_keys(dictionary *d, struct account *a, const char *path,
+    const char *sect, struct pm_err *err)
+{
+	static const char *names[3] = { "maildir", "mbox", "mda" };
+	char		**fields[3] = { &a->maildir, &a->mbox, &a->mda };
+	char		  buf[SECTION_MAX + 64];
+	const char	 *set[3], *where = sect;
+	int		  i, n = 0, chosen = -1;
+
+	for (i = 0; i < 3; i++) {
+		snprintf(buf, sizeof(buf), "%s:%s", sect, names[i]);
+		if (iniparser_getstring(d, buf, NULL) != NULL) {
+			set[n++] = names[i];
+			chosen = i;
+		}
+	}
+	if (n == 0) {
+		where = "defaults";
+		for (i = 0; i < 3; i++) {
+			snprintf(buf, sizeof(buf), "defaults:%s", names[i]);
+			if (iniparser_getstring(d, buf, NULL) != NULL) {
+				set[n++] = names[i];
+				chosen = i;
+			}
+		}
+	}
+	if (n == 0) {
+		err_set(err, EX_CONFIG, "%s: [%s] maildir: missing (where to "
+		    "deliver: set one of maildir, mbox or mda)", path, sect);
+		return -1;
+	}
+	if (n > 1) {
+		err_set(err, EX_CONFIG, "%s: [%s] %s, %s: only one of maildir, "
+		    "mbox and mda may be set", path, where, set[0], set[1]);
+		return -1;
+	}
+	for (i = 0; i < 3; i++)
+		if (i != chosen) {
+			free(*fields[i]);
+			*fields[i] = NULL;
+		}
+	return 0;
+}
+
 static void
 account_free(struct account *a)
 {
@@ -401,6 +462,8 @@ account_free(struct account *a)
 	freezero_str(a->password);
 	free(a->password_command);
 	free(a->maildir);
+	free(a->mbox);
+	free(a->mda);
 	free(a);
 }
 
@@ -416,6 +479,9 @@ account_build(dictionary *d, const char *sect, const char *path,
 	a->name = xstrdup(sect);
 	a->tls = TLSM_IMPLICIT;
 	a->timeout = 60;
+	a->received_header = 1;
+	a->mbox_lock_timeout = 30;
+	a->mda_timeout = 300;
 	for (i = 0; i < NKEYS; i++) {
 		if ((v = lookup(d, sect, keys[i].name, &from)) == NULL)
 			continue;
@@ -432,11 +498,8 @@ account_build(dictionary *d, const char *sect, const char *path,
 		    "name)", path, sect);
 		goto fail;
 	}
-	if (a->maildir == NULL) {
-		err_set(err, EX_CONFIG, "%s: [%s] maildir: missing (where to "
-		    "deliver)", path, sect);
+	if (delivery_keys(d, a, path, sect, err) == -1)
 		goto fail;
-	}
 	if (a->password != NULL && a->password_command != NULL) {
 		err_set(err, EX_CONFIG, "%s: [%s] password, password_command: "
 		    "only one of them may be set", path, sect);

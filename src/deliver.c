@@ -1,9 +1,11 @@
 /*
- * Delivery: one interface over several backends. Every backend receives
- * the message into a file descriptor of its own (a Maildir tmp/ file, a
- * spool file) through the common buffer here, then:
+ * Delivery: one interface over three backends (Maildir, mbox, MDA). Every
+ * backend receives the message into a file descriptor of its own (a
+ * Maildir tmp/ file, or a spool file for mbox and MDA, so that nothing is
+ * appended to an mbox or handed to an MDA before it has arrived whole)
+ * through the common buffer here, then:
  *
- *	commit	makes this message complete and visible (file fsync'd)
+ *	commit	makes this message delivered (fsync'd, or the MDA exited 0)
  *	sync	makes every committed message durable (directory fsync'd);
  *		called once per batch, before the batch's UIDs are recorded
  *	abort	throws the message away, leaving nothing visible
@@ -11,24 +13,79 @@
 
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <unistd.h>
 
 #include "pullmail.h"
 
+#define HEADER_PEEK	65536	/* how much of a message to search for headers */
+
 int
-deliver_open(struct deliver *d, const struct account *a, struct pm_err *err)
+deliver_open(struct deliver *d, const struct account *a, const char *statedir,
+    struct pm_err *err)
 {
+	const char	*why;
+
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
-	d->ops = &maildir_ops;
-	d->path = xstrdup(a->maildir);
-	d->shown = path_tilde(a->maildir);
-	d->hostname = maildir_host();
-	return maildir_create(d->path, d->shown, err);
+	d->acct = a;
+	if (a->maildir != NULL) {
+		d->ops = &maildir_ops;
+		d->path = xstrdup(a->maildir);
+		d->shown = path_tilde(a->maildir);
+		d->hostname = maildir_host();
+		return maildir_create(d->path, d->shown, err);
+	}
+	if (a->mbox != NULL) {
+		d->ops = &mbox_ops;
+		d->path = xstrdup(a->mbox);
+		d->shown = path_tilde(a->mbox);
+	} else {
+		d->ops = &mda_ops;
+		if (split_words(a->mda, &d->argv, &why) == -1) {
+			err_set(err, EX_CONFIG, "mda: %s", why);
+			return -1;
+		}
+		d->path = xstrdup(d->argv[0]);
+		d->shown = xstrdup(d->argv[0]);
+	}
+	return deliver_spool_open(d, statedir, err);
+}
+
+/* An anonymous spool file in the state directory, reused per message. */
+int
+deliver_spool_open(struct deliver *d, const char *statedir, struct pm_err *err)
+{
+	char	*tmpl;
+
+	xasprintf(&tmpl, "%s/%s.spool.XXXXXX", statedir, d->acct->name);
+	if ((d->fd = mkostemp(tmpl, O_CLOEXEC)) == -1) {
+		err_set(err, EX_IOERR, "%s: cannot create a spool file: %s",
+		    statedir, strerror(errno));
+		free(tmpl);
+		return -1;
+	}
+	unlink(tmpl);
+	free(tmpl);
+	return 0;
+}
+
+/* Empty the spool for the next message. */
+int
+deliver_spool_begin(struct deliver *d, struct pm_err *err)
+{
+	if (ftruncate(d->fd, 0) == -1 || lseek(d->fd, 0, SEEK_SET) == -1) {
+		err_set(err, EX_IOERR, "spool file: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -51,7 +108,9 @@ deliver_drain(struct deliver *d, struct pm_err *err)
 			if (errno == EINTR)
 				continue;
 			err_set(err, EX_IOERR, "%s: cannot write: %s",
-			    d->shown, strerror(errno));
+			    d->ops == &maildir_ops ? d->shown : "spool file",
+			    strerror(errno));
+			d->wlen = 0;
 			return -1;
 		}
 		off += n;
@@ -115,9 +174,82 @@ deliver_close(struct deliver *d)
 {
 	if (d->ops != NULL && d->ops->close != NULL)
 		d->ops->close(d);
+	if (d->fd != -1)
+		close(d->fd);
+	d->fd = -1;
 	free(d->path);
 	free(d->shown);
 	free(d->hostname);
 	free(d->tmpname);
+	free_words(d->argv);
+	d->argv = NULL;
 	d->path = d->shown = d->hostname = d->tmpname = NULL;
+}
+
+/*
+ * The envelope sender from a message's Return-Path header (searched in
+ * the first HEADER_PEEK bytes), or "MAILER-DAEMON". Only a plain address is
+ * accepted: no blanks, no control characters, no quotes; anything else
+ * falls back, so a hostile header cannot forge an mbox From_ line.
+ */
+char *
+deliver_sender_parse(const char *h, size_t len)
+{
+	const char	*p = h, *end = h + len, *nl, *v, *lt, *gt, *q;
+	size_t		 n;
+
+	while (p < end) {
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			nl = end;
+		if (nl == p)
+			break;		/* end of the header */
+		if (nl - p > 12 && strncasecmp(p, "Return-Path:", 12) == 0) {
+			v = p + 12;
+			lt = memchr(v, '<', nl - v);
+			gt = lt ? memchr(lt, '>', nl - lt) : NULL;
+			if (lt == NULL || gt == NULL)
+				break;
+			n = gt - lt - 1;
+			if (n == 0 || n > 255)
+				break;
+			for (q = lt + 1; q < gt; q++)
+				if (*q <= ' ' || *q >= 0x7f || *q == '"' ||
+				    *q == '\\' || *q == '<')
+					goto fallback;
+			return xstrndup(lt + 1, n);
+		}
+		p = nl + 1;
+	}
+fallback:
+	return xstrdup("MAILER-DAEMON");
+}
+
+/* The envelope sender of the message in a spool file. */
+char *
+deliver_sender(int fd)
+{
+	char	*buf, *s;
+	ssize_t	 n;
+
+	buf = xmalloc(HEADER_PEEK);
+	n = pread(fd, buf, HEADER_PEEK, 0);
+	s = deliver_sender_parse(buf, n > 0 ? (size_t)n : 0);
+	free(buf);
+	return s;
+}
+
+/* "EX_NOUSER" for 67, and so on; "" for a status sysexits.h does not name. */
+const char *
+sysexit_name(int status)
+{
+	static const char *names[] = {
+		"EX_USAGE", "EX_DATAERR", "EX_NOINPUT", "EX_NOUSER",
+		"EX_NOHOST", "EX_UNAVAILABLE", "EX_SOFTWARE", "EX_OSERR",
+		"EX_OSFILE", "EX_CANTCREAT", "EX_IOERR", "EX_TEMPFAIL",
+		"EX_PROTOCOL", "EX_NOPERM", "EX_CONFIG"
+	};
+
+	if (status >= EX__BASE && status <= EX__MAX)
+		return names[status - EX__BASE];
+	return "";
 }

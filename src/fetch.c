@@ -57,7 +57,32 @@ struct session {
 
 	struct msg		*cur;		/* being retrieved */
 	uint64_t		 limit;
+	char			*received;	/* the Received: header we add */
+	size_t			 received_len;
 };
+
+/*
+ * The one header pullmail adds: where the message came from, for whom and
+ * when. Made only of our own configuration, never of server text.
+ */
+static void
+make_received(struct session *s)
+{
+	char	 date[64], host[256];
+	time_t	 now = time(NULL);
+
+	if (gethostname(host, sizeof(host)) == -1)
+		strlcpy(host, "localhost", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z",
+	    localtime(&now));
+	free(s->received);
+	s->received_len = xasprintf(&s->received, "Received: from %s\n"
+	    "\tby %s (pullmail %s) with %s\n\tfor <%s> (account %s); %s\n",
+	    s->acct->host, host, PACKAGE_VERSION,
+	    s->pop.conn.ssl != NULL ? "POP3S" : "POP3", s->acct->user,
+	    s->acct->name, date);
+}
 
 /* Take the account's lock: an flock, so it cannot outlive a crash. */
 static int
@@ -120,6 +145,12 @@ retrieve(struct session *s, size_t idx)
 	s->limit = m->size * 2 + MSG_SLACK;
 	if (deliver_begin(&s->dlv, &s->err) == -1)
 		return -1;
+	if (s->acct->received_header && deliver_write(&s->dlv, s->received,
+	    s->received_len, &s->err) == -1) {
+		deliver_abort(&s->dlv);
+		return -1;
+	}
+	s->limit += s->received_len;
 	if (pop3_body(&s->pop, sink, s, &wire) == -1 ||
 	    deliver_commit(&s->dlv, &s->err) == -1) {
 		deliver_abort(&s->dlv);
@@ -274,7 +305,7 @@ fetch_account(struct account *a, const char *statedir, struct fetch_stats *st)
 	xasprintf(&path, "%s/%s.uidl", statedir, a->name);
 	if (uidl_open(&s.cache, path, &s.err) == -1)
 		goto out;
-	if (deliver_open(&s.dlv, a, &s.err) == -1)
+	if (deliver_open(&s.dlv, a, statedir, &s.err) == -1)
 		goto out;
 	if ((password = auth_password(a, &s.err)) == NULL)
 		goto out;
@@ -301,6 +332,7 @@ fetch_account(struct account *a, const char *statedir, struct fetch_stats *st)
 	pol.keep = a->keep;
 	pol.fetchall = a->fetchall;
 	plan_make(s.msgs, s.nmsgs, &s.cache, &pol);
+	make_received(&s);
 
 	if (run(&s) == -1)
 		goto out;
@@ -335,6 +367,7 @@ out:
 	free(s.msgs);
 	free(s.batch);
 	free(s.todel);
+	free(s.received);
 	free(path);
 	if (lockfd != -1)
 		close(lockfd);

@@ -49,7 +49,8 @@ summary(const struct account *a, const struct fetch_stats *st)
 {
 	char	 hs[32], *shown;
 
-	shown = path_tilde(a->maildir);
+	shown = a->mda != NULL ? xstrdup("the mda") :
+	    path_tilde(a->maildir != NULL ? a->maildir : a->mbox);
 	if (st->fetched == 0)
 		printf("%s: no new messages", a->name);
 	else

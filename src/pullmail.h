@@ -55,7 +55,12 @@ struct account {
 	int			 allow_plaintext;
 	int			 keep;
 	int			 fetchall;
-	char			*maildir;
+	char			*maildir;	/* exactly one of these three */
+	char			*mbox;
+	char			*mda;
+	int			 received_header;
+	int			 mbox_lock_timeout; /* seconds */
+	int			 mda_timeout;	/* seconds */
 	int			 timeout;	/* seconds */
 	TAILQ_ENTRY(account)	 entry;
 };
@@ -284,6 +289,7 @@ struct deliver_ops {
 
 struct deliver {
 	const struct deliver_ops *ops;
+	const struct account *acct;
 	char		*path;		/* the mailbox, for messages */
 	char		*shown;		/* the same, with ~ for people */
 	char		 wbuf[PM_WBUF];
@@ -294,8 +300,18 @@ struct deliver {
 	char		*tmpname;
 	char		*hostname;
 	unsigned long	 seq;
+	char		**argv;		/* mda: the command, split once */
 };
-int	 deliver_open(struct deliver *, const struct account *,
+
+/* Streaming mboxrd quoting: ">" before every line matching ^>*From . */
+struct mboxq {
+	int		 bol;		/* at the start of a line */
+	size_t		 gt;		/* '>' seen at this line's start */
+	size_t		 matched;	/* bytes of "From " matched after them */
+	int		 last;		/* last byte written, -1 if none */
+};
+
+int	 deliver_open(struct deliver *, const struct account *, const char *,
 	    struct pm_err *);
 int	 deliver_begin(struct deliver *, struct pm_err *);
 int	 deliver_write(struct deliver *, const char *, size_t,
@@ -305,10 +321,21 @@ int	 deliver_commit(struct deliver *, struct pm_err *);
 int	 deliver_sync(struct deliver *, struct pm_err *);
 void	 deliver_abort(struct deliver *);
 void	 deliver_close(struct deliver *);
+int	 deliver_spool_open(struct deliver *, const char *, struct pm_err *);
+int	 deliver_spool_begin(struct deliver *, struct pm_err *);
+char	*deliver_sender(int);
+char	*deliver_sender_parse(const char *, size_t);
 extern const struct deliver_ops maildir_ops;
+extern const struct deliver_ops mbox_ops;
+extern const struct deliver_ops mda_ops;
 char	*maildir_name(const char *, time_t, long, pid_t, unsigned long);
 char	*maildir_host(void);
 int	 maildir_create(const char *, const char *, struct pm_err *);
+void	 mboxq_init(struct mboxq *);
+int	 mboxq_run(struct mboxq *, const char *, size_t, body_sink, void *);
+int	 mboxq_finish(struct mboxq *, body_sink, void *);
+char	**mda_args(char **, const struct account *, const char *);
+const char *sysexit_name(int);
 
 /* auth.c: the password for an account (config, command or prompt). */
 char	*auth_password(const struct account *, struct pm_err *);

@@ -8,7 +8,7 @@ Every regular file in SRCDIR is one expected message.  The delivered
 messages are read with Python's mailbox module (Maildir: new/ and cur/;
 mbox: each message without its From_ line, with mboxrd quoting undone, i.e.
 one ">" removed from lines matching ^>+From ).  With --strip-received, a
-first header field "Received: from ... by pullmail ..." (including its
+first header field "Received: from ... (pullmail VERSION) ..." (including its
 continuation lines) is removed from each delivered message first.
 
 The multiset of delivered messages is compared byte for byte with the
@@ -34,7 +34,7 @@ QUOTED_FROM = re.compile(rb"^>(>*From )", re.M)
 
 
 def strip_received(data):
-    """Drop a leading "Received: from ... by pullmail ..." header field."""
+    """Drop a leading "Received: from ... (pullmail VERSION) ..." header field."""
     if not data.startswith(b"Received: from "):
         return data
     end = data.find(b"\n")
@@ -42,7 +42,7 @@ def strip_received(data):
         end = data.find(b"\n", end + 1)
     field = data if end == -1 else data[:end + 1]
     unfolded = re.sub(rb"\r?\n[ \t]+", b" ", field)
-    if b"by pullmail" not in unfolded:
+    if b"(pullmail " not in unfolded:
         return data
     return b"" if end == -1 else data[end + 1:]
 

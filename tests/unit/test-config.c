@@ -121,12 +121,31 @@ main(void)
 		printf("#   %s\n", err.msg);
 	err_clear(&err);
 
+	/* The account's own delivery overrides the inherited one. */
+	write_conf("[defaults]\nmaildir = ~/Maildir\n[x]\nhost = h\n"
+	    "user = u\nmda = procmail -d %u\n[y]\nhost = h\nuser = u\n",
+	    0644);
+	if (ok(conf_load(path, &conf, &err) == 0, "inherited delivery")) {
+		a = TAILQ_FIRST(&conf.accounts);
+		ok(a->maildir == NULL && a->mda != NULL &&
+		    strcmp(a->mda, "procmail -d %u") == 0,
+		    "account's mda overrides the maildir of [defaults]");
+		a = TAILQ_NEXT(a, entry);
+		ok(a->maildir != NULL && a->mda == NULL,
+		    "maildir inherited where the account has none");
+		conf_free(&conf);
+	} else
+		printf("#   %s\n", err.msg);
+	err_clear(&err);
+
 	write_conf("[x]\nhost = h\nuser = u\nmaildir = /m\n", 0644);
 	if (ok(conf_load(path, &conf, &err) == 0, "minimal config")) {
 		a = TAILQ_FIRST(&conf.accounts);
 		is_str(a->port, "995", "implicit TLS is the default, port 995");
 		ok(a->tls == TLSM_IMPLICIT && a->timeout == 60 && !a->keep &&
-		    !a->allow_plaintext, "defaults");
+		    !a->allow_plaintext && a->received_header &&
+		    a->mbox_lock_timeout == 30 && a->mda_timeout == 300,
+		    "defaults");
 		conf_free(&conf);
 	}
 
@@ -158,6 +177,21 @@ main(void)
 	expect("missing maildir", "[work]\nhost = h\nuser = u\n", 0600,
 	    "[work] maildir: missing");
 	expect("empty value", BASE "port =\n", 0600, "[work] port: empty value");
+	expect("maildir and mbox", BASE "mbox = /tmp/mb\n", 0600,
+	    "[work] maildir, mbox: only one of maildir, mbox and mda");
+	expect("mbox and mda in defaults", "[defaults]\nmbox = /a\nmda = b\n"
+	    "[work]\nhost = h\nuser = u\n", 0600,
+	    "[defaults] mbox, mda: only one");
+	expect("no delivery at all", "[work]\nhost = h\nuser = u\n", 0600,
+	    "set one of maildir, mbox or mda");
+	expect("bad mda quoting", "[work]\nhost = h\nuser = u\n"
+	    "mda = \"procmail\n", 0600,
+	    "[work] mda: the value's opening \" quote is never closed");
+	expect("bad mda quoting inside", "[work]\nhost = h\nuser = u\n"
+	    "mda = procmail -d \"%u\n", 0600,
+	    "[work] mda: unterminated double quote");
+	expect("bad mbox_lock_timeout", BASE "mbox_lock_timeout = -1\n",
+	    0600, "[work] mbox_lock_timeout: \"-1\" is not a number");
 	expect("both password sources", BASE "password = a\n"
 	    "password_command = b\n", 0600,
 	    "[work] password, password_command: only one");

@@ -75,7 +75,7 @@ main(void)
 	snprintf(md, sizeof(md), "%s/mail/box", dir);
 	memset(&acct, 0, sizeof(acct));
 	acct.maildir = md;
-	ok(deliver_open(&d, &acct, &err) == 0, "open creates the Maildir");
+	ok(deliver_open(&d, &acct, dir, &err) == 0, "open creates the Maildir");
 	snprintf(sub, sizeof(sub), "%s/cur", md);
 	ok(stat(sub, &st) == 0 && S_ISDIR(st.st_mode) &&
 	    (st.st_mode & 0777) == 0700, "cur/ created 0700");
@@ -143,7 +143,7 @@ main(void)
 	fclose(fp);
 	strlcat(md, "/box", sizeof(md));
 	acct.maildir = md;
-	ok(deliver_open(&d, &acct, &err) == -1 && err.status == EX_IOERR &&
+	ok(deliver_open(&d, &acct, dir, &err) == -1 && err.status == EX_IOERR &&
 	    strstr(err.msg, "cannot create tmp/") != NULL,
 	    "uncreatable Maildir: error");
 	err_clear(&err);
