@@ -38,6 +38,9 @@ enum ktype {
 	K_TLS,
 	K_BOOL,
 	K_SECS,
+	K_DAYS,
+	K_COUNT,
+	K_SIZE,		/* bytes, with an optional K, M or G */
 	K_CMD		/* a command line: split to check its quoting */
 };
 
@@ -58,6 +61,12 @@ static const struct key keys[] = {
 	{ "password_command",	K_CMD,	OFF(password_command) },
 	{ "allow_plaintext",	K_BOOL,	OFF(allow_plaintext) },
 	{ "keep",		K_BOOL,	OFF(keep) },
+	{ "keep_days",		K_DAYS,	OFF(keep_days) },
+	{ "fetch_all",		K_BOOL,	OFF(fetchall) },
+	{ "skip_larger_than",	K_SIZE,	OFF(skip_larger_than) },
+	{ "delete_larger_than",	K_SIZE,	OFF(delete_larger_than) },
+	{ "max_messages",	K_COUNT, OFF(max_messages) },
+	{ "max_bytes",		K_SIZE,	OFF(max_bytes) },
 	{ "maildir",		K_PATH,	OFF(maildir) },
 	{ "mbox",		K_PATH,	OFF(mbox) },
 	{ "mda",		K_CMD,	OFF(mda) },
@@ -332,6 +341,34 @@ set_key(struct account *a, const struct key *k, const char *v,
 			return -1;
 		}
 		break;
+	case K_DAYS:
+		n = strtonum(v, 1, 36500, &errstr);
+		if (errstr != NULL) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: \"%s\" is not a "
+			    "number of days from 1 to 36500", path, sect,
+			    k->name, v);
+			return -1;
+		}
+		*(int *)field = n;
+		break;
+	case K_COUNT:
+		n = strtonum(v, 1, PM_MSGS_MAX, &errstr);
+		if (errstr != NULL) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: \"%s\" is not a "
+			    "count from 1 to %d", path, sect, k->name, v,
+			    PM_MSGS_MAX);
+			return -1;
+		}
+		*(int *)field = n;
+		break;
+	case K_SIZE:
+		if (conf_parse_size(v, (uint64_t *)field) == -1) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: \"%s\" is not a "
+			    "size (such as 500K, 10M or 1G)", path, sect,
+			    k->name, v);
+			return -1;
+		}
+		break;
 	case K_SECS:
 		n = strtonum(v, 1, 86400, &errstr);
 		if (errstr != NULL) {
@@ -343,6 +380,51 @@ set_key(struct account *a, const struct key *k, const char *v,
 		*(int *)field = n;
 		break;
 	}
+	return 0;
+}
+
+/*
+ * A size: a whole number of bytes, or with a suffix K, M or G (powers of
+ * 1024, case-insensitive, an optional trailing B). At least 1, at most 1 TB.
+ */
+int
+conf_parse_size(const char *v, uint64_t *out)
+{
+	char		 num[32];
+	const char	*errstr, *s = v;
+	uint64_t	 mult = 1;
+	long long	 n;
+	size_t		 len;
+
+	while (*s >= '0' && *s <= '9')
+		s++;
+	len = s - v;
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, v, len);
+	num[len] = '\0';
+	switch (*s) {
+	case 'k': case 'K':
+		mult = 1024;
+		s++;
+		break;
+	case 'm': case 'M':
+		mult = 1024 * 1024;
+		s++;
+		break;
+	case 'g': case 'G':
+		mult = 1024 * 1024 * 1024;
+		s++;
+		break;
+	}
+	if ((*s == 'b' || *s == 'B') && (mult > 1 || s[-1] >= '0'))
+		s++;
+	if (*s != '\0')
+		return -1;
+	n = strtonum(num, 1, (1LL << 40) / mult, &errstr);
+	if (errstr != NULL)
+		return -1;
+	*out = (uint64_t)n * mult;
 	return 0;
 }
 

@@ -86,7 +86,8 @@ make_received(struct session *s)
 
 /* Take the account's lock: an flock, so it cannot outlive a crash. */
 static int
-lock_account(const char *statedir, const char *name, struct pm_err *err)
+lock_account(const char *statedir, const char *name, int wait,
+    struct pm_err *err)
 {
 	char	*path, buf[32];
 	ssize_t	 n;
@@ -98,6 +99,14 @@ lock_account(const char *statedir, const char *name, struct pm_err *err)
 		err_set(err, EX_IOERR, "%s: %s", path, strerror(errno));
 		free(path);
 		return -1;
+	}
+	if (wait) {
+		while (flock(fd, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK) {
+			log_info("%s: waiting for another pullmail to finish",
+			    name);
+			if (flock(fd, LOCK_EX) == 0)
+				break;
+		}
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno == EWOULDBLOCK) {
@@ -191,7 +200,7 @@ commit_batch(struct session *s, struct pm_err *err)
 	for (i = 0; i < s->nbatch; i++) {
 		m = &s->msgs[s->batch[i]];
 		m->recorded = 1;
-		if (!s->acct->keep)
+		if (m->del)
 			s->todel[s->deltail++] = s->batch[i];
 	}
 	s->nbatch = 0;
@@ -213,13 +222,45 @@ run(struct session *s)
 	s->batch = xreallocarray(NULL, s->nmsgs, sizeof(*s->batch));
 	s->todel = xreallocarray(NULL, s->nmsgs, sizeof(*s->todel));
 	for (i = 0; i < s->nmsgs; i++) {
-		if (s->msgs[i].action == ACT_FETCH)
+		struct msg *m = &s->msgs[i];
+		char hs[32];
+
+		switch (m->action) {
+		case ACT_FETCH:
 			fetch[nfetch++] = i;
-		else if (s->msgs[i].action == ACT_DELETE)
-			s->todel[s->deltail++] = i;	/* delivered before */
-		else
+			break;
+		case ACT_DELETE:		/* delivered before */
+			s->todel[s->deltail++] = i;
+			break;
+		case ACT_DELETE_BIG:
+			log_notice("%s: message %u (%s) is larger than "
+			    "delete_larger_than: deleting it unread",
+			    s->acct->name, m->num,
+			    human_size(m->size, hs, sizeof(hs)));
+			s->st->big_deleted++;
+			s->todel[s->deltail++] = i;
+			break;
+		case ACT_SKIP_BIG:
+			log_notice("%s: message %u (%s) is larger than "
+			    "skip_larger_than: left on the server",
+			    s->acct->name, m->num,
+			    human_size(m->size, hs, sizeof(hs)));
+			s->st->too_big++;
+			break;
+		case ACT_DEFER:
+			s->st->deferred++;
+			break;
+		case ACT_MARK:
+			uidl_add(&s->cache, m->uid, time(NULL));
+			s->st->marked++;
+			break;
+		case ACT_SKIP:
 			s->st->kept++;
+			break;
+		}
 	}
+	if (s->st->marked > 0 && uidl_commit(&s->cache, &s->err) == -1)
+		goto out;
 
 	for (;;) {
 		while (p->pcount < (size_t)window) {
@@ -280,7 +321,8 @@ out:
  * reporting any error once.
  */
 int
-fetch_account(struct account *a, const char *statedir, struct fetch_stats *st)
+fetch_account(struct account *a, const char *statedir,
+    const struct run_opts *opts, struct fetch_stats *st)
 {
 	struct session	 s;
 	struct plan_policy pol;
@@ -300,7 +342,8 @@ fetch_account(struct account *a, const char *statedir, struct fetch_stats *st)
 		err_set(&s.err, EX_IOERR, "%s: %s", statedir, strerror(errno));
 		goto out;
 	}
-	if ((lockfd = lock_account(statedir, a->name, &s.err)) == -1)
+	if ((lockfd = lock_account(statedir, a->name, opts->wait,
+	    &s.err)) == -1)
 		goto out;
 	xasprintf(&path, "%s/%s.uidl", statedir, a->name);
 	if (uidl_open(&s.cache, path, &s.err) == -1)
@@ -321,20 +364,38 @@ fetch_account(struct account *a, const char *statedir, struct fetch_stats *st)
 	if (pop3_listing(&s.pop, &s.msgs, &s.nmsgs) == -1)
 		goto out;
 	st->listed = s.nmsgs;
-	if (s.nmsgs > 0 && s.msgs[0].uid == NULL && a->keep) {
+	if (s.nmsgs > 0 && s.msgs[0].uid == NULL &&
+	    (a->keep || a->keep_days || opts->mark_seen)) {
 		err_set(&s.err, EX_CONFIG, "the server does not support UIDL, "
 		    "without which keep would fetch every message again on "
 		    "every run");
 		goto out;
 	}
-	if (uidl_prune(&s.cache, s.msgs, s.nmsgs, &s.err) == -1)
+	if (!opts->check &&
+	    uidl_prune(&s.cache, s.msgs, s.nmsgs, &s.err) == -1)
 		goto out;
+	memset(&pol, 0, sizeof(pol));
 	pol.keep = a->keep;
-	pol.fetchall = a->fetchall;
+	pol.keep_days = a->keep_days;
+	pol.nodelete = opts->nodelete;
+	pol.fetchall = a->fetchall || opts->fetchall;
+	pol.mark_seen = opts->mark_seen;
+	pol.skip_larger = a->skip_larger_than;
+	pol.delete_larger = a->delete_larger_than;
+	pol.max_messages = a->max_messages;
+	pol.max_bytes = a->max_bytes;
+	pol.now = time(NULL);
 	plan_make(s.msgs, s.nmsgs, &s.cache, &pol);
+	for (i = 0; i < s.nmsgs; i++)
+		if (s.msgs[i].uid == NULL ||
+		    uidl_get(&s.cache, s.msgs[i].uid) == NULL) {
+			st->fresh++;
+			st->fresh_bytes += s.msgs[i].size;
+		}
 	make_received(&s);
 
-	if (run(&s) == -1)
+	/* --check looks and changes nothing. */
+	if (!opts->check && run(&s) == -1)
 		goto out;
 	if (pop3_quit(&s.pop) == -1)
 		goto out;

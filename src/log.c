@@ -56,6 +56,19 @@ log_warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Worth a line even from cron, unless -q: a message left on the server. */
+void
+log_notice(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	vlog(LOG_NOTICE, fmt, ap);
+	va_end(ap);
+}
+
 void
 log_info(const char *fmt, ...)
 {

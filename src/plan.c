@@ -12,16 +12,51 @@ void
 plan_make(struct msg *m, size_t n, const struct uidl *cache,
     const struct plan_policy *pol)
 {
-	size_t	 i;
-	int	 seen;
+	const struct uidl_ent	*e;
+	size_t			 i;
+	unsigned int		 nfetch = 0;
+	uint64_t		 bytes = 0;
+	int			 keep, expired;
 
+	keep = pol->keep || pol->keep_days > 0 || pol->nodelete;
 	for (i = 0; i < n; i++) {
-		seen = m[i].uid != NULL && uidl_get(cache, m[i].uid) != NULL;
-		if (!seen || pol->fetchall)
-			m[i].action = ACT_FETCH;
-		else if (!pol->keep)
-			m[i].action = ACT_DELETE;	/* delivered before */
-		else
-			m[i].action = ACT_SKIP;
+		e = m[i].uid != NULL ? uidl_get(cache, m[i].uid) : NULL;
+		/* keep_days counts from when pullmail first saw the message. */
+		expired = e != NULL && pol->keep_days > 0 && !pol->nodelete &&
+		    pol->now - e->first_seen >= (time_t)pol->keep_days * 86400;
+		m[i].del = 0;
+		if (pol->mark_seen) {
+			m[i].action = e != NULL || m[i].uid == NULL ? ACT_SKIP :
+			    ACT_MARK;
+			continue;
+		}
+		if (e != NULL && !pol->fetchall) {
+			/* Delivered before: delete now, or when it expires. */
+			m[i].action = !keep || expired ? ACT_DELETE : ACT_SKIP;
+			continue;
+		}
+		if (pol->delete_larger > 0 && m[i].size > pol->delete_larger) {
+			m[i].action = pol->nodelete ? ACT_SKIP_BIG :
+			    ACT_DELETE_BIG;
+			continue;
+		}
+		if (pol->skip_larger > 0 && m[i].size > pol->skip_larger) {
+			m[i].action = ACT_SKIP_BIG;
+			continue;
+		}
+		/*
+		 * Per-run limits. A first message larger than max_bytes is
+		 * still fetched, or it would never be.
+		 */
+		if ((pol->max_messages > 0 && nfetch >= pol->max_messages) ||
+		    (pol->max_bytes > 0 && nfetch > 0 &&
+		    bytes + m[i].size > pol->max_bytes)) {
+			m[i].action = ACT_DEFER;
+			continue;
+		}
+		m[i].action = ACT_FETCH;
+		m[i].del = !keep || expired;
+		nfetch++;
+		bytes += m[i].size;
 	}
 }

@@ -32,12 +32,17 @@ usage(int status)
 "  -C, --config FILE   configuration file (default ~/.config/pullmail/config)\n"
 "  -k, --keep          leave the messages on the server this run\n"
 "  -a, --fetchall      also fetch messages already fetched before\n"
+"  -c, --check         only count new messages; exit 0 if any, 1 if none\n"
+"      --mark-seen     record every message now on the server as seen,\n"
+"                      without downloading it\n"
+"      --wait          wait for another pullmail on the same account\n"
 "  -v, --verbose       say more; -vv adds a protocol trace (secrets hidden)\n"
 "  -q, --quiet         print errors only\n"
 "  -h, --help          show this help\n"
 "  -V, --version       show the version\n"
 "\n"
-"Exit status: 0 success (also no new mail), 64 usage, 78 configuration,\n"
+"Exit status: 0 success (also no new mail; with -c: new mail), 1 with -c:\n"
+"no new mail, 64 usage, 78 configuration,\n"
 "75 temporary failure, 77 authentication or certificate refused,\n"
 "76 protocol violation, 74 local I/O or delivery failure.\n"
 "See pullmail(1) and pullmail.conf(5).\n");
@@ -45,10 +50,23 @@ usage(int status)
 }
 
 static void
-summary(const struct account *a, const struct fetch_stats *st)
+summary(const struct account *a, const struct fetch_stats *st,
+    const struct run_opts *opts)
 {
 	char	 hs[32], *shown;
 
+	if (opts->check) {
+		printf("%s: %u new of %u (%s new)\n", a->name, st->fresh,
+		    st->listed, human_size(st->fresh_bytes, hs, sizeof(hs)));
+		fflush(stdout);
+		return;
+	}
+	if (opts->mark_seen) {
+		printf("%s: %u message%s marked as seen\n", a->name,
+		    st->marked, st->marked == 1 ? "" : "s");
+		fflush(stdout);
+		return;
+	}
 	shown = a->mda != NULL ? xstrdup("the mda") :
 	    path_tilde(a->maildir != NULL ? a->maildir : a->mbox);
 	if (st->fetched == 0)
@@ -57,8 +75,12 @@ summary(const struct account *a, const struct fetch_stats *st)
 		printf("%s: %u new message%s (%s) delivered to %s", a->name,
 		    st->fetched, st->fetched == 1 ? "" : "s",
 		    human_size(st->bytes, hs, sizeof(hs)), shown);
-	if (st->deleted > 0 && !a->keep)
+	if (st->deleted > 0)
 		printf(", %u deleted from the server", st->deleted);
+	if (st->deferred > 0)
+		printf(", %u left for the next run", st->deferred);
+	if (st->too_big > 0)
+		printf(", %u too large left on the server", st->too_big);
 	printf("\n");
 	fflush(stdout);
 	free(shown);
@@ -71,6 +93,9 @@ main(int argc, char **argv)
 		{ "config",	required_argument,	NULL, 'C' },
 		{ "keep",	no_argument,		NULL, 'k' },
 		{ "fetchall",	no_argument,		NULL, 'a' },
+		{ "check",	no_argument,		NULL, 'c' },
+		{ "mark-seen",	no_argument,		NULL, 'S' },
+		{ "wait",	no_argument,		NULL, 'W' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -81,11 +106,13 @@ main(int argc, char **argv)
 	struct account		*a;
 	struct fetch_stats	 st;
 	struct pm_err		 err = { 0, NULL };
+	struct run_opts		 opts;
 	char			*path = NULL, *statedir;
-	int			 ch, verbose = 0, quiet = 0, keep = 0;
-	int			 fetchall = 0, status = 0, s, i, show;
+	int			 ch, verbose = 0, quiet = 0, status = 0, s, i;
+	int			 show, anynew = 0;
 
-	while ((ch = getopt_long(argc, argv, "C:kavqhV", longopts,
+	memset(&opts, 0, sizeof(opts));
+	while ((ch = getopt_long(argc, argv, "C:kacvqhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -93,10 +120,19 @@ main(int argc, char **argv)
 			path = xstrdup(optarg);
 			break;
 		case 'k':
-			keep = 1;
+			opts.nodelete = 1;
 			break;
 		case 'a':
-			fetchall = 1;
+			opts.fetchall = 1;
+			break;
+		case 'c':
+			opts.check = 1;
+			break;
+		case 'S':
+			opts.mark_seen = 1;
+			break;
+		case 'W':
+			opts.wait = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -115,6 +151,11 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (opts.check + opts.mark_seen + opts.fetchall > 1) {
+		fprintf(stderr, "pullmail: -c, -a and --mark-seen cannot be "
+		    "combined\n");
+		return EX_USAGE;
+	}
 	if (quiet && verbose) {
 		fprintf(stderr, "pullmail: -q and -v cannot be combined\n");
 		return EX_USAGE;
@@ -143,7 +184,8 @@ main(int argc, char **argv)
 	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS, NULL);
 	statedir = conf_state_dir();
 	/* On a terminal a person wants to see what happened; cron does not. */
-	show = !quiet && (verbose > 0 || isatty(STDOUT_FILENO));
+	show = !quiet && (verbose > 0 || opts.check ||
+	    isatty(STDOUT_FILENO));
 	TAILQ_FOREACH(a, &conf.accounts, entry) {
 		if (argc > 0) {
 			for (i = 0; i < argc; i++)
@@ -152,16 +194,17 @@ main(int argc, char **argv)
 			if (i == argc)
 				continue;
 		}
-		if (keep)
-			a->keep = 1;
-		if (fetchall)
-			a->fetchall = 1;
-		s = fetch_account(a, statedir, &st);
+		s = fetch_account(a, statedir, &opts, &st);
 		if (s == 0 && show)
-			summary(a, &st);
+			summary(a, &st, &opts);
+		if (s == 0 && st.fresh > 0)
+			anynew = 1;
 		if (s != 0 && status == 0)
 			status = s;
 	}
+	/* -c answers a script's question: is there new mail? */
+	if (opts.check && status == 0 && !anynew)
+		status = 1;
 	free(statedir);
 	conf_free(&conf);
 	return status;

@@ -54,7 +54,12 @@ struct account {
 	char			*password_command;
 	int			 allow_plaintext;
 	int			 keep;
-	int			 fetchall;
+	int			 keep_days;
+	int			 fetchall;	/* fetch_all */
+	uint64_t		 skip_larger_than;
+	uint64_t		 delete_larger_than;
+	int			 max_messages;
+	uint64_t		 max_bytes;
 	char			*maildir;	/* exactly one of these three */
 	char			*mbox;
 	char			*mda;
@@ -74,8 +79,12 @@ struct config {
 /* One message on the server, as listed by UIDL and LIST. */
 enum msg_action {
 	ACT_SKIP,		/* seen and kept: nothing to do */
-	ACT_FETCH,		/* retrieve and deliver (then delete unless keep) */
-	ACT_DELETE		/* delivered on an earlier run: delete only */
+	ACT_FETCH,		/* retrieve and deliver (then delete if m->del) */
+	ACT_DELETE,		/* delivered on an earlier run: delete only */
+	ACT_DEFER,		/* new, but over this run's limits: next run */
+	ACT_SKIP_BIG,		/* new, larger than skip_larger_than: left */
+	ACT_DELETE_BIG,		/* new, larger than delete_larger_than */
+	ACT_MARK		/* --mark-seen: record as seen, fetch nothing */
 };
 
 struct msg {
@@ -83,8 +92,18 @@ struct msg {
 	uint64_t	 size;		/* as LIST says; may lie */
 	char		*uid;		/* NULL if the server has no UIDL */
 	enum msg_action	 action;
+	int		 del;		/* ACT_FETCH: delete once recorded */
 	int		 delivered;	/* this session, durably */
 	int		 recorded;	/* UID in the cache, durably */
+};
+
+/* What this run was asked to do, from the command line. */
+struct run_opts {
+	int		 nodelete;	/* -k */
+	int		 fetchall;	/* -a */
+	int		 mark_seen;	/* --mark-seen */
+	int		 check;		/* -c */
+	int		 wait;		/* --wait: wait for the account lock */
 };
 
 /* Counters for the summary line. */
@@ -94,6 +113,12 @@ struct fetch_stats {
 	uint64_t	 bytes;
 	unsigned int	 deleted;
 	unsigned int	 kept;
+	unsigned int	 fresh;		/* new (unseen) messages listed */
+	uint64_t	 fresh_bytes;
+	unsigned int	 deferred;	/* over max_messages / max_bytes */
+	unsigned int	 too_big;	/* left: skip_larger_than */
+	unsigned int	 big_deleted;	/* delete_larger_than */
+	unsigned int	 marked;	/* --mark-seen */
 };
 
 /*
@@ -127,6 +152,7 @@ void	 freezero_str(char *);
 void	 log_init(int, int);
 int	 log_verbosity(void);
 void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_trace(int, const char *, size_t);
@@ -143,6 +169,7 @@ void	 conf_free(struct config *);
 struct account *conf_find(struct config *, const char *);
 char	*conf_default_path(void);
 char	*conf_state_dir(void);
+int	 conf_parse_size(const char *, uint64_t *);
 
 /*
  * conn.c: a TCP connection, optionally TLS, with a timeout on every wait,
@@ -266,8 +293,16 @@ void	 uidl_close(struct uidl *);
  * listing, the cache and the account's policy. No I/O.
  */
 struct plan_policy {
-	int	 keep;
-	int	 fetchall;
+	int		 keep;		/* leave messages on the server */
+	int		 keep_days;	/* ... for this many days; 0: forever */
+	int		 nodelete;	/* -k: delete nothing this run */
+	int		 fetchall;	/* fetch seen messages too */
+	int		 mark_seen;	/* record new messages, fetch nothing */
+	uint64_t	 skip_larger;	/* 0: no limit */
+	uint64_t	 delete_larger;	/* 0: no limit */
+	unsigned int	 max_messages;	/* per run; 0: no limit */
+	uint64_t	 max_bytes;	/* per run; 0: no limit */
+	time_t		 now;
 };
 void	 plan_make(struct msg *, size_t, const struct uidl *,
 	    const struct plan_policy *);
@@ -341,6 +376,7 @@ const char *sysexit_name(int);
 char	*auth_password(const struct account *, struct pm_err *);
 
 /* fetch.c: one account's whole session; returns its exit status. */
-int	 fetch_account(struct account *, const char *, struct fetch_stats *);
+int	 fetch_account(struct account *, const char *, const struct run_opts *,
+	    struct fetch_stats *);
 
 #endif /* PULLMAIL_H */

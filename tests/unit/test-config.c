@@ -150,6 +150,16 @@ main(void)
 	}
 
 	expect("empty file", "", 0600, "no account");
+	{
+		uint64_t sz;
+		ok(conf_parse_size("10M", &sz) == 0 && sz == 10485760, "10M");
+		ok(conf_parse_size("512", &sz) == 0 && sz == 512, "512");
+		ok(conf_parse_size("2KB", &sz) == 0 && sz == 2048, "2KB");
+		ok(conf_parse_size("0", &sz) == -1, "0 is not a size");
+		ok(conf_parse_size("M", &sz) == -1, "M alone");
+		ok(conf_parse_size("1.5M", &sz) == -1, "no fractions");
+		ok(conf_parse_size("9999999999G", &sz) == -1, "too large");
+	}
 	expect("bad port", BASE "port = 99999\n", 0600,
 	    "[work] port: \"99999\" is not a port number");
 	expect("port zero", BASE "port = 0\n", 0600, "is not a port number");
@@ -192,6 +202,14 @@ main(void)
 	    "[work] mda: unterminated double quote");
 	expect("bad mbox_lock_timeout", BASE "mbox_lock_timeout = -1\n",
 	    0600, "[work] mbox_lock_timeout: \"-1\" is not a number");
+	expect("bad size", BASE "skip_larger_than = 10X\n", 0600,
+	    "[work] skip_larger_than: \"10X\" is not a size");
+	expect("size suffixes", BASE "skip_larger_than = 10M\n"
+	    "delete_larger_than = 1g\nmax_bytes = 500kB\n", 0600, NULL);
+	expect("bad keep_days", BASE "keep_days = 0\n", 0600,
+	    "[work] keep_days: \"0\" is not a number of days");
+	expect("bad max_messages", BASE "max_messages = many\n", 0600,
+	    "[work] max_messages: \"many\" is not a count");
 	expect("both password sources", BASE "password = a\n"
 	    "password_command = b\n", 0600,
 	    "[work] password, password_command: only one");

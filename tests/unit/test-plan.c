@@ -40,6 +40,7 @@ main(void)
 		m[0].uid = (char *)"seen";
 		m[1].uid = (char *)"unseen";
 		m[2].uid = NULL;	/* server without UIDL */
+		memset(&pol, 0, sizeof(pol));
 		pol.keep = cases[i].keep;
 		pol.fetchall = cases[i].fetchall;
 		plan_make(m, 3, &u, &pol);
@@ -49,6 +50,111 @@ main(void)
 		    cases[i].name);
 		ok(m[2].action == ACT_FETCH, "%s: message without UID fetched",
 		    cases[i].name);
+	}
+
+	/* keep_days: the first-seen time decides. */
+	uidl_add(&u, "old", 1000);
+	uidl_add(&u, "young", 1000 + 9 * 86400);
+	memset(m, 0, sizeof(m));
+	m[0].uid = (char *)"old";
+	m[1].uid = (char *)"young";
+	m[2].uid = (char *)"fresh";
+	memset(&pol, 0, sizeof(pol));
+	pol.keep_days = 10;
+	pol.now = 1000 + 10 * 86400;
+	plan_make(m, 3, &u, &pol);
+	ok(m[0].action == ACT_DELETE, "keep_days: expired message deleted");
+	ok(m[1].action == ACT_SKIP, "keep_days: younger message kept");
+	ok(m[2].action == ACT_FETCH && m[2].del == 0,
+	    "keep_days: new message fetched and kept");
+	pol.nodelete = 1;
+	plan_make(m, 3, &u, &pol);
+	ok(m[0].action == ACT_SKIP, "-k: even an expired message is kept");
+	pol.nodelete = 0;
+	pol.fetchall = 1;
+	plan_make(m, 3, &u, &pol);
+	ok(m[0].action == ACT_FETCH && m[0].del == 1,
+	    "fetchall + keep_days: expired refetched, then deleted");
+	ok(m[1].action == ACT_FETCH && m[1].del == 0,
+	    "fetchall + keep_days: young refetched, kept");
+	pol.fetchall = 0;
+	pol.now = 1000 + 10 * 86400 - 1;
+	plan_make(m, 3, &u, &pol);
+	ok(m[0].action == ACT_SKIP, "keep_days: one second short of expiry");
+
+	/* The delete flag of fetched messages. */
+	memset(&pol, 0, sizeof(pol));
+	plan_make(m, 3, &u, &pol);
+	ok(m[2].action == ACT_FETCH && m[2].del == 1, "delete mode: del set");
+	pol.keep = 1;
+	plan_make(m, 3, &u, &pol);
+	ok(m[2].del == 0, "keep: del clear");
+	pol.keep = 0;
+	pol.nodelete = 1;
+	plan_make(m, 3, &u, &pol);
+	ok(m[2].del == 0 && m[0].action == ACT_SKIP,
+	    "-k: nothing deleted, seen ones left");
+
+	/* --mark-seen records new messages and touches nothing else. */
+	memset(&pol, 0, sizeof(pol));
+	pol.mark_seen = 1;
+	m[1].uid = NULL;
+	plan_make(m, 3, &u, &pol);
+	ok(m[0].action == ACT_SKIP && m[1].action == ACT_SKIP &&
+	    m[2].action == ACT_MARK, "mark-seen: only new UIDs marked");
+
+	/* Size limits, and per-run limits, in listing order. */
+	{
+		struct msg	 b[6];
+		uint64_t	 sizes[6] = { 100, 5000, 200, 50000, 300, 400 };
+		char		 names[6][8];
+		size_t		 j;
+
+		memset(b, 0, sizeof(b));
+		for (j = 0; j < 6; j++) {
+			snprintf(names[j], sizeof(names[j]), "n%zu", j);
+			b[j].uid = names[j];
+			b[j].size = sizes[j];
+		}
+		memset(&pol, 0, sizeof(pol));
+		pol.skip_larger = 1000;
+		pol.delete_larger = 10000;
+		plan_make(b, 6, &u, &pol);
+		ok(b[1].action == ACT_SKIP_BIG, "skip_larger_than leaves it");
+		ok(b[3].action == ACT_DELETE_BIG,
+		    "delete_larger_than deletes it unread");
+		ok(b[0].action == ACT_FETCH && b[2].action == ACT_FETCH,
+		    "small ones fetched");
+		pol.nodelete = 1;
+		plan_make(b, 6, &u, &pol);
+		ok(b[3].action == ACT_SKIP_BIG,
+		    "-k: delete_larger_than does not delete");
+
+		memset(&pol, 0, sizeof(pol));
+		pol.max_messages = 2;
+		plan_make(b, 6, &u, &pol);
+		ok(b[0].action == ACT_FETCH && b[1].action == ACT_FETCH &&
+		    b[2].action == ACT_DEFER && b[5].action == ACT_DEFER,
+		    "max_messages: the first two, the rest deferred");
+
+		memset(&pol, 0, sizeof(pol));
+		pol.max_bytes = 5200;
+		plan_make(b, 6, &u, &pol);
+		ok(b[0].action == ACT_FETCH && b[1].action == ACT_FETCH &&
+		    b[2].action == ACT_DEFER && b[3].action == ACT_DEFER,
+		    "max_bytes: stops at the limit");
+		pol.max_bytes = 50;
+		plan_make(b, 6, &u, &pol);
+		ok(b[0].action == ACT_FETCH && b[1].action == ACT_DEFER,
+		    "max_bytes: a first message over the limit still comes");
+
+		memset(&pol, 0, sizeof(pol));
+		pol.skip_larger = 1000;
+		pol.max_messages = 2;
+		plan_make(b, 6, &u, &pol);
+		ok(b[0].action == ACT_FETCH && b[1].action == ACT_SKIP_BIG &&
+		    b[2].action == ACT_FETCH && b[4].action == ACT_DEFER,
+		    "skipped messages do not count against max_messages");
 	}
 
 	uidl_close(&u);
