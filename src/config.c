@@ -428,6 +428,78 @@ conf_parse_size(const char *v, uint64_t *out)
 	return 0;
 }
 
+/*
+ * Print each account's effective settings (after inheritance) as INI.
+ * Secrets are never printed: a password shows as "***".
+ */
+void
+conf_dump(FILE *f, const struct config *conf)
+{
+	static const char *tls[] = { "implicit", "starttls", "none" };
+	const struct account	*a;
+	const struct key	*k;
+	const void		*field;
+	char			 buf[32];
+	size_t			 i;
+	uint64_t		 v;
+
+	fprintf(f, "# effective configuration of %s\n", conf->path);
+	TAILQ_FOREACH(a, &conf->accounts, entry) {
+		fprintf(f, "\n[%s]\n", a->name);
+		for (i = 0; i < NKEYS; i++) {
+			k = &keys[i];
+			field = (const char *)a + k->off;
+			switch (k->type) {
+			case K_STR:
+			case K_PATH:
+			case K_CMD:
+			case K_PORT:
+				if (*(char * const *)field == NULL)
+					continue;
+				if (strcmp(k->name, "password") == 0)
+					fprintf(f, "password = ***\n");
+				else
+					fprintf(f, "%s = %s\n", k->name,
+					    *(char * const *)field);
+				break;
+			case K_TLS:
+				fprintf(f, "%s = %s\n", k->name,
+				    tls[*(const enum tls_mode *)field]);
+				break;
+			case K_BOOL:
+				fprintf(f, "%s = %s\n", k->name,
+				    *(const int *)field ? "yes" : "no");
+				break;
+			case K_SECS:
+			case K_DAYS:
+			case K_COUNT:
+				if (*(const int *)field == 0)
+					continue;
+				fprintf(f, "%s = %d\n", k->name,
+				    *(const int *)field);
+				break;
+			case K_SIZE:
+				if ((v = *(const uint64_t *)field) == 0)
+					continue;
+				if (v % (1024 * 1024 * 1024) == 0)
+					snprintf(buf, sizeof(buf), "%lluG",
+					    (unsigned long long)(v >> 30));
+				else if (v % (1024 * 1024) == 0)
+					snprintf(buf, sizeof(buf), "%lluM",
+					    (unsigned long long)(v >> 20));
+				else if (v % 1024 == 0)
+					snprintf(buf, sizeof(buf), "%lluK",
+					    (unsigned long long)(v >> 10));
+				else
+					snprintf(buf, sizeof(buf), "%llu",
+					    (unsigned long long)v);
+				fprintf(f, "%s = %s\n", k->name, buf);
+				break;
+			}
+		}
+	}
+}
+
 static const struct key *
 key_find(const char *name)
 {

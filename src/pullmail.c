@@ -36,6 +36,7 @@ usage(int status)
 "      --mark-seen     record every message now on the server as seen,\n"
 "                      without downloading it\n"
 "      --wait          wait for another pullmail on the same account\n"
+"      --dump-config   print each account's effective settings and exit\n"
 "  -v, --verbose       say more; -vv adds a protocol trace (secrets hidden)\n"
 "  -q, --quiet         print errors only\n"
 "  -h, --help          show this help\n"
@@ -96,6 +97,7 @@ main(int argc, char **argv)
 		{ "check",	no_argument,		NULL, 'c' },
 		{ "mark-seen",	no_argument,		NULL, 'S' },
 		{ "wait",	no_argument,		NULL, 'W' },
+		{ "dump-config", no_argument,		NULL, 'D' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -109,7 +111,7 @@ main(int argc, char **argv)
 	struct run_opts		 opts;
 	char			*path = NULL, *statedir;
 	int			 ch, verbose = 0, quiet = 0, status = 0, s, i;
-	int			 show, anynew = 0;
+	int			 show, anynew = 0, dump = 0;
 
 	memset(&opts, 0, sizeof(opts));
 	while ((ch = getopt_long(argc, argv, "C:kacvqhV", longopts,
@@ -133,6 +135,9 @@ main(int argc, char **argv)
 			break;
 		case 'W':
 			opts.wait = 1;
+			break;
+		case 'D':
+			dump = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -181,6 +186,11 @@ main(int argc, char **argv)
 			return EX_USAGE;
 		}
 
+	if (dump) {
+		conf_dump(stdout, &conf);
+		conf_free(&conf);
+		return 0;
+	}
 	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS, NULL);
 	statedir = conf_state_dir();
 	/* On a terminal a person wants to see what happened; cron does not. */

@@ -12,6 +12,7 @@
 #include <sys/queue.h>
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -169,6 +170,7 @@ void	 conf_free(struct config *);
 struct account *conf_find(struct config *, const char *);
 char	*conf_default_path(void);
 char	*conf_state_dir(void);
+void	 conf_dump(FILE *, const struct config *);
 int	 conf_parse_size(const char *, uint64_t *);
 
 /*
