@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,9 @@
 #include "pullmail.h"
 
 #define MSG_SLACK	(64 * 1024 * 1024)
+
+/* Set by SIGTERM or SIGINT: finish what is in flight, then end cleanly. */
+volatile sig_atomic_t	 fetch_stop;
 
 struct session {
 	struct account		*acct;
@@ -263,6 +267,10 @@ run(struct session *s)
 		goto out;
 
 	for (;;) {
+		if (fetch_stop && next < nfetch) {
+			s->st->deferred += nfetch - next;
+			next = nfetch;		/* no new RETR; finish cleanly */
+		}
 		while (p->pcount < (size_t)window) {
 			if (s->delhead < s->deltail) {
 				idx = s->todel[s->delhead++];

@@ -9,11 +9,13 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
@@ -37,6 +39,9 @@ usage(int status)
 "                      without downloading it\n"
 "      --wait          wait for another pullmail on the same account\n"
 "      --dump-config   print each account's effective settings and exit\n"
+"  -d, --daemon SECS   fetch every SECS seconds until SIGTERM; SIGHUP re-reads\n"
+"                      the config, SIGUSR1 fetches now\n"
+"      --syslog        log to syslog (facility mail) instead of stderr\n"
 "  -v, --verbose       say more; -vv adds a protocol trace (secrets hidden)\n"
 "  -q, --quiet         print errors only\n"
 "  -h, --help          show this help\n"
@@ -50,41 +55,165 @@ usage(int status)
 	exit(status);
 }
 
+static int	 use_syslog;
+static volatile sig_atomic_t	 got_hup, got_usr1, got_stop;
+
+/* One line per account: printed on a terminal, or logged with --syslog. */
 static void
 summary(const struct account *a, const struct fetch_stats *st,
     const struct run_opts *opts)
 {
-	char	 hs[32], *shown;
+	char	 line[512], hs[32], *shown;
+	size_t	 n;
 
-	if (opts->check) {
-		printf("%s: %u new of %u (%s new)\n", a->name, st->fresh,
-		    st->listed, human_size(st->fresh_bytes, hs, sizeof(hs)));
-		fflush(stdout);
-		return;
+	if (opts->check)
+		snprintf(line, sizeof(line), "%s: %u new of %u (%s new)",
+		    a->name, st->fresh, st->listed,
+		    human_size(st->fresh_bytes, hs, sizeof(hs)));
+	else if (opts->mark_seen)
+		snprintf(line, sizeof(line), "%s: %u message%s marked as seen",
+		    a->name, st->marked, st->marked == 1 ? "" : "s");
+	else {
+		shown = a->mda != NULL ? xstrdup("the mda") :
+		    path_tilde(a->maildir != NULL ? a->maildir : a->mbox);
+		if (st->fetched == 0)
+			snprintf(line, sizeof(line), "%s: no new messages",
+			    a->name);
+		else
+			snprintf(line, sizeof(line), "%s: %u new message%s "
+			    "(%s) delivered to %s", a->name, st->fetched,
+			    st->fetched == 1 ? "" : "s",
+			    human_size(st->bytes, hs, sizeof(hs)), shown);
+		free(shown);
+		n = strlen(line);
+		if (st->deleted > 0)
+			n += snprintf(line + n, sizeof(line) - n, ", %u deleted "
+			    "from the server", st->deleted);
+		if (st->deferred > 0 && n < sizeof(line))
+			n += snprintf(line + n, sizeof(line) - n, ", %u left "
+			    "for the next run", st->deferred);
+		if (st->too_big > 0 && n < sizeof(line))
+			snprintf(line + n, sizeof(line) - n, ", %u too large "
+			    "left on the server", st->too_big);
 	}
-	if (opts->mark_seen) {
-		printf("%s: %u message%s marked as seen\n", a->name,
-		    st->marked, st->marked == 1 ? "" : "s");
+	if (use_syslog)
+		log_notice("%s", line);
+	else {
+		printf("%s\n", line);
 		fflush(stdout);
-		return;
 	}
-	shown = a->mda != NULL ? xstrdup("the mda") :
-	    path_tilde(a->maildir != NULL ? a->maildir : a->mbox);
-	if (st->fetched == 0)
-		printf("%s: no new messages", a->name);
-	else
-		printf("%s: %u new message%s (%s) delivered to %s", a->name,
-		    st->fetched, st->fetched == 1 ? "" : "s",
-		    human_size(st->bytes, hs, sizeof(hs)), shown);
-	if (st->deleted > 0)
-		printf(", %u deleted from the server", st->deleted);
-	if (st->deferred > 0)
-		printf(", %u left for the next run", st->deferred);
-	if (st->too_big > 0)
-		printf(", %u too large left on the server", st->too_big);
-	printf("\n");
-	fflush(stdout);
-	free(shown);
+}
+
+/*
+ * One pass over the accounts (those named, or all). Returns the status of
+ * the first account that failed; *anynew says whether any had new mail.
+ */
+static int
+run_once(struct config *conf, char **names, int nnames, const char *statedir,
+    const struct run_opts *opts, int show, int *anynew)
+{
+	struct account		*a;
+	struct fetch_stats	 st;
+	int			 i, s, status = 0;
+
+	*anynew = 0;
+	TAILQ_FOREACH(a, &conf->accounts, entry) {
+		if (fetch_stop)
+			break;
+		if (nnames > 0) {
+			for (i = 0; i < nnames; i++)
+				if (strcasecmp(names[i], a->name) == 0)
+					break;
+			if (i == nnames)
+				continue;
+		}
+		s = fetch_account(a, statedir, opts, &st);
+		if (s == 0 && (show > 1 || (show == 1 && (st.fetched > 0 ||
+		    st.deleted > 0 || opts->check || opts->mark_seen))))
+			summary(a, &st, opts);
+		if (s == 0 && st.fresh > 0)
+			*anynew = 1;
+		if (s != 0 && status == 0)
+			status = s;
+	}
+	return status;
+}
+
+static void
+on_signal(int sig)
+{
+	switch (sig) {
+	case SIGHUP:
+		got_hup = 1;
+		break;
+	case SIGUSR1:
+		got_usr1 = 1;
+		break;
+	default:
+		/*
+		 * The first SIGTERM or SIGINT lets the message in hand finish
+		 * and the session end cleanly; a second one ends us at once,
+		 * which loses nothing either: without QUIT the server keeps
+		 * every message.
+		 */
+		if (got_stop)
+			_exit(EX_TEMPFAIL);
+		got_stop = 1;
+		fetch_stop = 1;
+		break;
+	}
+}
+
+static void
+signals(void)
+{
+	struct sigaction	 sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * Wait up to secs seconds, or until a signal asks for something. Signals
+ * are blocked while the flags are tested and let in only inside ppoll, so
+ * none is missed between the test and the wait.
+ */
+static void
+daemon_sleep(int secs)
+{
+	sigset_t	 block, old;
+	struct timespec	 ts, end, now;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += secs;
+	for (;;) {
+		if (got_stop || got_hup || got_usr1)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec || (now.tv_sec == end.tv_sec &&
+		    now.tv_nsec >= end.tv_nsec))
+			break;
+		ts.tv_sec = end.tv_sec - now.tv_sec;
+		ts.tv_nsec = end.tv_nsec - now.tv_nsec;
+		if (ts.tv_nsec < 0) {
+			ts.tv_sec--;
+			ts.tv_nsec += 1000000000L;
+		}
+		ppoll(NULL, 0, &ts, &old);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
 int
@@ -98,6 +227,8 @@ main(int argc, char **argv)
 		{ "mark-seen",	no_argument,		NULL, 'S' },
 		{ "wait",	no_argument,		NULL, 'W' },
 		{ "dump-config", no_argument,		NULL, 'D' },
+		{ "daemon",	required_argument,	NULL, 'd' },
+		{ "syslog",	no_argument,		NULL, 'L' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -105,16 +236,15 @@ main(int argc, char **argv)
 		{ NULL,		0,			NULL, 0 }
 	};
 	struct config		 conf;
-	struct account		*a;
-	struct fetch_stats	 st;
 	struct pm_err		 err = { 0, NULL };
 	struct run_opts		 opts;
 	char			*path = NULL, *statedir;
-	int			 ch, verbose = 0, quiet = 0, status = 0, s, i;
-	int			 show, anynew = 0, dump = 0;
+	int			 ch, verbose = 0, quiet = 0, status = 0, i;
+	int			 show, anynew = 0, dump = 0, interval = 0;
+	const char		*errstr;
 
 	memset(&opts, 0, sizeof(opts));
-	while ((ch = getopt_long(argc, argv, "C:kacvqhV", longopts,
+	while ((ch = getopt_long(argc, argv, "C:kacd:vqhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -138,6 +268,17 @@ main(int argc, char **argv)
 			break;
 		case 'D':
 			dump = 1;
+			break;
+		case 'd':
+			interval = strtonum(optarg, 1, 86400 * 7, &errstr);
+			if (errstr != NULL) {
+				fprintf(stderr, "pullmail: -d %s: not a number "
+				    "of seconds from 1 to 604800\n", optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'L':
+			use_syslog = 1;
 			break;
 		case 'v':
 			verbose++;
@@ -165,8 +306,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "pullmail: -q and -v cannot be combined\n");
 		return EX_USAGE;
 	}
-	log_init(quiet ? -1 : verbose, 0);
-	signal(SIGPIPE, SIG_IGN);
+	if (interval > 0 && (opts.check || opts.mark_seen)) {
+		fprintf(stderr, "pullmail: -d cannot be combined with -c or "
+		    "--mark-seen\n");
+		return EX_USAGE;
+	}
+	log_init(quiet ? -1 : verbose, use_syslog);
 
 	if (path == NULL)
 		path = conf_default_path();
@@ -192,29 +337,55 @@ main(int argc, char **argv)
 		return 0;
 	}
 	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS, NULL);
+	signals();
 	statedir = conf_state_dir();
-	/* On a terminal a person wants to see what happened; cron does not. */
-	show = !quiet && (verbose > 0 || opts.check ||
-	    isatty(STDOUT_FILENO));
-	TAILQ_FOREACH(a, &conf.accounts, entry) {
-		if (argc > 0) {
-			for (i = 0; i < argc; i++)
-				if (strcasecmp(argv[i], a->name) == 0)
-					break;
-			if (i == argc)
-				continue;
+	/*
+	 * On a terminal a person wants a line per account; cron wants
+	 * silence. show: 0 never, 1 when something happened, 2 always.
+	 */
+	if (quiet)
+		show = 0;
+	else if (verbose > 0 || opts.check || (isatty(STDOUT_FILENO) &&
+	    interval == 0))
+		show = 2;
+	else
+		show = interval > 0 || use_syslog ? 1 : 0;
+
+	if (interval == 0) {
+		status = run_once(&conf, argv, argc, statedir, &opts, show,
+		    &anynew);
+		/* -c answers a script's question: is there new mail? */
+		if (opts.check && status == 0 && !anynew)
+			status = 1;
+	} else {
+		log_info("polling every %d seconds", interval);
+		while (!got_stop) {
+			got_usr1 = 0;
+			run_once(&conf, argv, argc, statedir, &opts, show,
+			    &anynew);
+			daemon_sleep(interval);
+			if (got_hup && !got_stop) {
+				struct config	 fresh;
+
+				got_hup = 0;
+				if (conf_load(conf.path, &fresh, &err) == -1) {
+					log_warnx("%s (keeping the previous "
+					    "configuration)", err.msg);
+					err_clear(&err);
+				} else {
+					/* A TAILQ head cannot be copied: move. */
+					conf_free(&conf);
+					conf.path = fresh.path;
+					TAILQ_INIT(&conf.accounts);
+					TAILQ_CONCAT(&conf.accounts,
+					    &fresh.accounts, entry);
+					log_info("configuration re-read");
+				}
+			}
 		}
-		s = fetch_account(a, statedir, &opts, &st);
-		if (s == 0 && show)
-			summary(a, &st, &opts);
-		if (s == 0 && st.fresh > 0)
-			anynew = 1;
-		if (s != 0 && status == 0)
-			status = s;
+		log_info("stopped");
+		status = 0;
 	}
-	/* -c answers a script's question: is there new mail? */
-	if (opts.check && status == 0 && !anynew)
-		status = 1;
 	free(statedir);
 	conf_free(&conf);
 	return status;

@@ -377,6 +377,9 @@ const char *sysexit_name(int);
 /* auth.c: the password for an account (config, command or prompt). */
 char	*auth_password(const struct account *, struct pm_err *);
 
+#include <signal.h>
+extern volatile sig_atomic_t fetch_stop;
+
 /* fetch.c: one account's whole session; returns its exit status. */
 int	 fetch_account(struct account *, const char *, const struct run_opts *,
 	    struct fetch_stats *);
