@@ -379,7 +379,7 @@ fetch_account(struct account *a, const char *statedir,
 		    "every run");
 		goto out;
 	}
-	if (!opts->check &&
+	if (!opts->check && !opts->list &&
 	    uidl_prune(&s.cache, s.msgs, s.nmsgs, &s.err) == -1)
 		goto out;
 	memset(&pol, 0, sizeof(pol));
@@ -402,8 +402,13 @@ fetch_account(struct account *a, const char *statedir,
 		}
 	make_received(&s);
 
-	/* --check looks and changes nothing. */
-	if (!opts->check && run(&s) == -1)
+	/* --check and --list look and change nothing. */
+	if (opts->list) {
+		printf("%s: %zu message%s on %s\n", a->name, s.nmsgs,
+		    s.nmsgs == 1 ? "" : "s", a->host);
+		if (list_messages(&s.pop, s.msgs, s.nmsgs, &s.cache) == -1)
+			goto out;
+	} else if (!opts->check && run(&s) == -1)
 		goto out;
 	if (pop3_quit(&s.pop) == -1)
 		goto out;

@@ -35,6 +35,7 @@ usage(int status)
 "  -k, --keep          leave the messages on the server this run\n"
 "  -a, --fetchall      also fetch messages already fetched before\n"
 "  -c, --check         only count new messages; exit 0 if any, 1 if none\n"
+"  -l, --list          list the messages on the server; change nothing\n"
 "      --mark-seen     record every message now on the server as seen,\n"
 "                      without downloading it\n"
 "      --wait          wait for another pullmail on the same account\n"
@@ -128,7 +129,7 @@ run_once(struct config *conf, char **names, int nnames, const char *statedir,
 				continue;
 		}
 		s = fetch_account(a, statedir, opts, &st);
-		if (s == 0 && (show > 1 || (show == 1 && (st.fetched > 0 ||
+		if (s == 0 && !opts->list && (show > 1 || (show == 1 && (st.fetched > 0 ||
 		    st.deleted > 0 || opts->check || opts->mark_seen))))
 			summary(a, &st, opts);
 		if (s == 0 && st.fresh > 0)
@@ -224,6 +225,7 @@ main(int argc, char **argv)
 		{ "keep",	no_argument,		NULL, 'k' },
 		{ "fetchall",	no_argument,		NULL, 'a' },
 		{ "check",	no_argument,		NULL, 'c' },
+		{ "list",	no_argument,		NULL, 'l' },
 		{ "mark-seen",	no_argument,		NULL, 'S' },
 		{ "wait",	no_argument,		NULL, 'W' },
 		{ "dump-config", no_argument,		NULL, 'D' },
@@ -244,7 +246,7 @@ main(int argc, char **argv)
 	const char		*errstr;
 
 	memset(&opts, 0, sizeof(opts));
-	while ((ch = getopt_long(argc, argv, "C:kacd:vqhV", longopts,
+	while ((ch = getopt_long(argc, argv, "C:kacld:vqhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -259,6 +261,9 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			opts.check = 1;
+			break;
+		case 'l':
+			opts.list = 1;
 			break;
 		case 'S':
 			opts.mark_seen = 1;
@@ -297,18 +302,18 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (opts.check + opts.mark_seen + opts.fetchall > 1) {
-		fprintf(stderr, "pullmail: -c, -a and --mark-seen cannot be "
-		    "combined\n");
+	if (opts.check + opts.list + opts.mark_seen + opts.fetchall > 1) {
+		fprintf(stderr, "pullmail: -c, -l, -a and --mark-seen cannot "
+		    "be combined\n");
 		return EX_USAGE;
 	}
 	if (quiet && verbose) {
 		fprintf(stderr, "pullmail: -q and -v cannot be combined\n");
 		return EX_USAGE;
 	}
-	if (interval > 0 && (opts.check || opts.mark_seen)) {
-		fprintf(stderr, "pullmail: -d cannot be combined with -c or "
-		    "--mark-seen\n");
+	if (interval > 0 && (opts.check || opts.list || opts.mark_seen)) {
+		fprintf(stderr, "pullmail: -d cannot be combined with -c, -l "
+		    "or --mark-seen\n");
 		return EX_USAGE;
 	}
 	log_init(quiet ? -1 : verbose, use_syslog);

@@ -104,6 +104,7 @@ struct run_opts {
 	int		 fetchall;	/* -a */
 	int		 mark_seen;	/* --mark-seen */
 	int		 check;		/* -c */
+	int		 list;		/* -l */
 	int		 wait;		/* --wait: wait for the account lock */
 };
 
@@ -373,6 +374,13 @@ int	 mboxq_run(struct mboxq *, const char *, size_t, body_sink, void *);
 int	 mboxq_finish(struct mboxq *, body_sink, void *);
 char	**mda_args(char **, const struct account *, const char *);
 const char *sysexit_name(int);
+
+/* list.c: --list, and the header helpers it uses. */
+int	 list_messages(struct pop3 *, const struct msg *, size_t,
+	    const struct uidl *);
+char	*hdr_get(const char *, size_t, const char *);
+char	*rfc2047_decode(const char *);
+char	*sanitize_text(const char *, size_t);
 
 /* auth.c: the password for an account (config, command or prompt). */
 char	*auth_password(const struct account *, struct pm_err *);
