@@ -36,6 +36,7 @@
 #include "pullmail.h"
 
 #define MSG_SLACK	(64 * 1024 * 1024)
+#define HEAD_MAX	8192	/* header bytes kept for -v */
 
 /* Set by SIGTERM or SIGINT: finish what is in flight, then end cleanly. */
 volatile sig_atomic_t	 fetch_stop;
@@ -63,7 +64,59 @@ struct session {
 	uint64_t		 limit;
 	char			*received;	/* the Received: header we add */
 	size_t			 received_len;
+
+	char			*head;		/* -v: the start of the message */
+	size_t			 headlen;
+	int			 progress;	/* show a progress line */
+	int			 progress_shown;
+	unsigned int		 total_msgs;	/* to fetch this run */
+	uint64_t		 total_bytes;
+	struct timespec		 started;
+	struct timespec		 last_shown;
+	uint64_t		 since_check;
 };
+
+static double
+elapsed(const struct timespec *from, const struct timespec *to)
+{
+	return (to->tv_sec - from->tv_sec) +
+	    (to->tv_nsec - from->tv_nsec) / 1e9;
+}
+
+/*
+ * On a terminal, a line updated in place for downloads that take more
+ * than a second: messages and bytes done of the total, and the rate.
+ */
+static void
+progress(struct session *s, int done)
+{
+	struct timespec	 now;
+	char		 a[32], b[32], r[32];
+	uint64_t	 bytes;
+	double		 t;
+
+	if (!s->progress)
+		return;
+	if (done) {
+		if (s->progress_shown)
+			fprintf(stderr, "\r\033[K");
+		s->progress_shown = 0;
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (elapsed(&s->started, &now) < 1.0 ||
+	    (s->progress_shown && elapsed(&s->last_shown, &now) < 0.2))
+		return;
+	s->last_shown = now;
+	bytes = s->st->bytes + s->dlv.size;
+	t = elapsed(&s->started, &now);
+	fprintf(stderr, "\r%s: %u/%u messages, %s of %s, %s/s\033[K",
+	    s->acct->name, s->st->fetched, s->total_msgs,
+	    human_size(bytes, a, sizeof(a)),
+	    human_size(s->total_bytes, b, sizeof(b)),
+	    human_size(t > 0 ? bytes / t : 0, r, sizeof(r)));
+	s->progress_shown = 1;
+}
 
 /*
  * The one header pullmail adds: where the message came from, for whom and
@@ -137,6 +190,16 @@ sink(void *arg, const char *buf, size_t len)
 {
 	struct session	*s = arg;
 
+	if (s->head != NULL && s->headlen < HEAD_MAX) {
+		size_t n = len < HEAD_MAX - s->headlen ? len :
+		    HEAD_MAX - s->headlen;
+		memcpy(s->head + s->headlen, buf, n);
+		s->headlen += n;
+	}
+	if ((s->since_check += len) >= 65536) {
+		s->since_check = 0;
+		progress(s, 0);
+	}
 	if (s->dlv.size + len > s->limit) {
 		err_set(&s->err, EX_PROTOCOL, "%s: protocol error: message %u "
 		    "is far larger than the %llu bytes announced", s->acct->host,
@@ -155,6 +218,7 @@ retrieve(struct session *s, size_t idx)
 	char		 hs[32];
 
 	s->cur = m;
+	s->headlen = 0;
 	s->limit = m->size * 2 + MSG_SLACK;
 	if (deliver_begin(&s->dlv, &s->err) == -1)
 		return -1;
@@ -174,8 +238,22 @@ retrieve(struct session *s, size_t idx)
 	s->st->bytes += s->dlv.size;
 	s->batch[s->nbatch++] = idx;
 	s->batch_bytes += s->dlv.size;
-	log_info("%s: message %u (%s) delivered", s->acct->name, m->num,
-	    human_size(s->dlv.size, hs, sizeof(hs)));
+	if (s->head != NULL) {
+		char *from = hdr_get(s->head, s->headlen, "From");
+		char *subj = hdr_get(s->head, s->headlen, "Subject");
+		char *df = rfc2047_decode(from ? from : "?");
+		char *ds = rfc2047_decode(subj ? subj : "");
+		char *sf = sanitize_text(df, 60), *ss = sanitize_text(ds, 100);
+
+		log_info("%s: message %u (%s) from %s: %s", s->acct->name,
+		    m->num, human_size(s->dlv.size, hs, sizeof(hs)), sf, ss);
+		free(from);
+		free(subj);
+		free(df);
+		free(ds);
+		free(sf);
+		free(ss);
+	}
 	return 0;
 }
 
@@ -232,6 +310,8 @@ run(struct session *s)
 		switch (m->action) {
 		case ACT_FETCH:
 			fetch[nfetch++] = i;
+			s->total_msgs++;
+			s->total_bytes += m->size;
 			break;
 		case ACT_DELETE:		/* delivered before */
 			s->todel[s->deltail++] = i;
@@ -265,6 +345,7 @@ run(struct session *s)
 	}
 	if (s->st->marked > 0 && uidl_commit(&s->cache, &s->err) == -1)
 		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &s->started);
 
 	for (;;) {
 		if (fetch_stop && next < nfetch) {
@@ -320,6 +401,7 @@ run(struct session *s)
 	}
 	rv = 0;
 out:
+	progress(s, 1);
 	free(fetch);
 	return rv;
 }
@@ -343,6 +425,9 @@ fetch_account(struct account *a, const char *statedir,
 	memset(st, 0, sizeof(*st));
 	s.acct = a;
 	s.st = st;
+	s.progress = opts->progress;
+	if (log_verbosity() >= 1)
+		s.head = xmalloc(HEAD_MAX);
 	s.cache.fd = -1;
 	s.dlv.fd = -1;
 
@@ -442,6 +527,7 @@ out:
 	free(s.batch);
 	free(s.todel);
 	free(s.received);
+	free(s.head);
 	free(path);
 	if (lockfd != -1)
 		close(lockfd);

@@ -356,6 +356,8 @@ main(int argc, char **argv)
 	else
 		show = interval > 0 || use_syslog ? 1 : 0;
 
+	opts.progress = !quiet && verbose == 0 && !use_syslog &&
+	    interval == 0 && isatty(STDERR_FILENO);
 	if (interval == 0) {
 		status = run_once(&conf, argv, argc, statedir, &opts, show,
 		    &anynew);

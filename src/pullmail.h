@@ -106,6 +106,7 @@ struct run_opts {
 	int		 check;		/* -c */
 	int		 list;		/* -l */
 	int		 wait;		/* --wait: wait for the account lock */
+	int		 progress;	/* a progress line on the terminal */
 };
 
 /* Counters for the summary line. */
