@@ -148,7 +148,7 @@ lock_account(const char *statedir, const char *name, int wait,
 {
 	char	*path, buf[32];
 	ssize_t	 n;
-	int	 fd;
+	int	 fd, r;
 
 	xasprintf(&path, "%s/%s.lock", statedir, name);
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -157,15 +157,12 @@ lock_account(const char *statedir, const char *name, int wait,
 		free(path);
 		return -1;
 	}
-	if (wait) {
-		while (flock(fd, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK) {
-			log_info("%s: waiting for another pullmail to finish",
-			    name);
-			if (flock(fd, LOCK_EX) == 0)
-				break;
-		}
+	r = flock(fd, LOCK_EX | LOCK_NB);
+	if (r == -1 && errno == EWOULDBLOCK && wait) {
+		log_info("%s: waiting for another pullmail to finish", name);
+		r = flock(fd, LOCK_EX);		/* a signal interrupts it */
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+	if (r == -1) {
 		if (errno == EWOULDBLOCK) {
 			n = pread(fd, buf, sizeof(buf) - 1, 0);
 			buf[n > 0 ? n : 0] = '\0';
