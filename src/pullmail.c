@@ -25,8 +25,13 @@
 static void __attribute__((noreturn))
 usage(int status)
 {
-	FILE	*f = status == 0 ? stdout : stderr;
+	FILE	*f = stdout;
 
+	if (status != 0) {
+		fprintf(stderr, "usage: pullmail [options] [ACCOUNT...] "
+		    "(pullmail --help for more)\n");
+		exit(status);
+	}
 	fprintf(f,
 "usage: pullmail [options] [ACCOUNT...]\n"
 "Fetch mail from POP3 servers; with no ACCOUNT, every account in the config.\n"
@@ -246,6 +251,9 @@ main(int argc, char **argv)
 	const char		*errstr;
 
 	memset(&opts, 0, sizeof(opts));
+	/* getopt's own messages then start "pullmail: ", like ours. */
+	if (argc > 0)
+		argv[0] = (char *)"pullmail";
 	while ((ch = getopt_long(argc, argv, "C:kacld:vqhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

@@ -1,0 +1,151 @@
+#!/bin/bash
+# errors.sh - login refused, connection refused, usage and configuration
+# errors, several accounts with one failing, the -vv trace hiding the
+# password.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+# a TCP port on 127.0.0.1 that nothing listens on
+closed_port() {
+	"$PYTHON3" -c '
+import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+start_server
+seed 4
+good=(implicit "$POP3S_PORT" "$POP3_TLS_HOST")
+
+# untouched NAME: nothing fetched, nothing deleted
+delivered=0
+untouched() {
+	is "$(server_count)" 4 "$1: nothing deleted from the server"
+	is "$(maildir_count)" "$delivered" "$1: nothing delivered"
+}
+
+# wrong password
+write_config "${good[@]}" 'password="not-the-password"'
+run_pm
+is "$PM_RC" 77 "wrong password: exit status 77" || show_pm
+contains "$PM_ERR" "login refused" "wrong password: stderr says login refused"
+contains "$PM_ERR" "[AUTH] Authentication failed." "wrong password: stderr has the server's text"
+is "$(line_count "$PM_ERR")" 1 "wrong password: one line on stderr"
+untouched "wrong password"
+
+# nothing listening
+port=$(closed_port)
+write_config implicit "$port" "$POP3_HOST"
+run_pm
+is "$PM_RC" 75 "closed port: exit status 75" || show_pm
+contains "$PM_ERR" "$POP3_HOST" "closed port: stderr names the host"
+contains "$PM_ERR" "$port" "closed port: stderr names the port"
+contains "$PM_ERR" "Connection refused" "closed port: stderr gives the reason"
+untouched "closed port"
+
+# unknown account on the command line: nothing fetched at all
+write_config "${good[@]}"
+run_pm "$ACCOUNT" nosuch
+is "$PM_RC" 64 "unknown account: exit status 64" || show_pm
+contains "$PM_ERR" "nosuch" "unknown account: stderr names it"
+untouched "unknown account"
+
+# accounts on the command line are matched without regard to case
+run_pm "${ACCOUNT^^}"
+is "$PM_RC" 0 "account name in upper case: exit status 0" || show_pm
+is "$(server_count)" 0 "account name in upper case: fetched"
+ok "account name in upper case: Maildir identical to the seed" mailcheck
+delivered=4
+seed 4
+
+# unknown key
+write_config "${good[@]}" "colour=blue"
+run_pm
+is "$PM_RC" 78 "unknown key: exit status 78" || show_pm
+is "$PM_ERR" "pullmail: $CONFIG: [$ACCOUNT] colour: unknown key" "unknown key: the message"
+untouched "unknown key"
+
+# a password in a file others can read
+write_config "${good[@]}"
+chmod 0644 "$CONFIG"
+run_pm
+is "$PM_RC" 78 "password in a mode 0644 file: exit status 78" || show_pm
+contains "$PM_ERR" "chmod 600" "password in a mode 0644 file: stderr says what to run"
+untouched "password in a mode 0644 file"
+
+# a non-existent configuration file
+run_pm -C "$T/no-such-config"
+is "$PM_RC" 78 "missing config file: exit status 78" || show_pm
+contains "$PM_ERR" "$T/no-such-config" "missing config file: stderr names the file"
+
+# two accounts, the first fails: the second is still fetched, the status
+# is the first one's
+ACCOUNT=broken
+write_config implicit "$port" "$POP3_HOST"
+add_account good "${good[@]}"
+run_pm
+is "$PM_RC" 75 "first of two accounts fails: exit status 75 (the first's)" || show_pm
+contains "$PM_ERR" "broken" "first of two accounts fails: stderr names it"
+lacks "$PM_ERR" "good" "first of two accounts fails: nothing said about the second"
+is "$(server_count)" 0 "first of two accounts fails: the second is fetched"
+ok "first of two accounts fails: the second's mail is identical to the seed" mailcheck
+
+# the other way round: the first succeeds, the second fails
+seed 2
+ACCOUNT=good
+write_config "${good[@]}"
+add_account broken implicit "$port" "$POP3_HOST"
+run_pm
+is "$PM_RC" 75 "second of two accounts fails: exit status 75" || show_pm
+is "$(server_count)" 0 "second of two accounts fails: the first is fetched"
+ok "second of two accounts fails: Maildir identical to the seed" mailcheck
+
+# three accounts: the second fails with 77, the third with 75; the status
+# is the first failure's
+seed 2
+ACCOUNT=good
+write_config "${good[@]}"
+add_account badpass "${good[@]}" 'password="not-the-password"'
+add_account broken implicit "$port" "$POP3_HOST"
+run_pm
+is "$PM_RC" 77 "good, 77, 75: exit status 77 (the first failure's)" || show_pm
+is "$(line_count "$PM_ERR")" 2 "good, 77, 75: one error line per failed account"
+is "$(server_count)" 0 "good, 77, 75: the good account is fetched"
+ok "good, 77, 75: Maildir identical to the seed" mailcheck
+
+# command line
+run_pm --help
+is "$PM_RC" 0 "--help: exit status 0"
+contains "$PM_OUT" "usage: pullmail" "--help: usage on stdout"
+run_pm --version
+is "$PM_RC" 0 "--version: exit status 0"
+is "$PM_OUT" "pullmail 0.1.0" "--version prints 'pullmail 0.1.0'"
+run_pm --no-such-option
+is "$PM_RC" 64 "bad option: exit status 64"
+contains "$PM_ERR" "no-such-option" "bad option: stderr names it"
+is "$PM_OUT" "" "bad option: nothing on stdout"
+run_pm -x
+is "$PM_RC" 64 "bad short option: exit status 64"
+
+# -vv: the trace masks the password
+seed 3
+ACCOUNT=trace
+write_config "${good[@]}"
+run_pm -vv
+is "$PM_RC" 0 "-vv: exit status 0" || show_pm
+contains "$PM_ERR" "> USER $POP3_USER" "-vv: the trace shows USER"
+contains "$PM_ERR" "> PASS ***" "-vv: the trace shows PASS ***"
+ok "-vv: the password is nowhere in stdout or stderr" \
+	test "$(grep -cF -e "$POP3_PASS" "$T/pm.out" "$T/pm.err" | awk -F: '{ n += $NF } END { print n + 0 }')" = 0
+is "$(server_count)" 0 "-vv: fetched"
+# and with a wrong password
+seed 1
+write_config "${good[@]}" 'password="Wrong-Secret-99"'
+run_pm -vv
+is "$PM_RC" 77 "-vv, wrong password: exit status 77" || show_pm
+contains "$PM_ERR" "> PASS ***" "-vv, wrong password: the trace shows PASS ***"
+lacks "$PM_OUT$PM_ERR" "Wrong-Secret-99" "-vv, wrong password: the password is not shown"
+
+done_testing

@@ -1,0 +1,339 @@
+# lib.sh - shared helpers for pullmail's integration tests (bash).
+#
+# Sourced by each tests/integration/*.sh script, which prints TAP:
+#
+#   . "$(dirname "$0")/lib.sh"
+#   start_server                 # private Dovecot, env sourced, stopped on exit
+#   seed 10 --mix edge           # generate into $EXPECTED and seed the server
+#   write_config implicit "$POP3S_PORT" localhost
+#   run_pm -v                    # -> $PM_RC, $PM_OUT, $PM_ERR
+#   is "$PM_RC" 0 "exit status"
+#   done_testing
+#
+# Environment (set by "make check"; defaults for running by hand):
+#   PULLMAIL  the binary            (default: ../../pullmail from this file)
+#   TESTLIB   tests/lib             (default: ../lib from this file)
+#   PYTHON3   the Python 3 to use   (default: python3)
+#
+# Everything a test creates lives in $T, a fresh directory under
+# ${TMPDIR:-/tmp} that is removed on exit, together with the Dovecot
+# instance and any background process registered with track_pid.
+
+# shellcheck disable=SC2034 # variables for the test scripts
+
+# Run by "sh" (dash) from Automake: these tests need bash.
+if [ -z "${BASH_VERSION:-}" ]; then
+	echo "Bail out! the integration tests need bash"
+	exit 99
+fi
+set -u
+
+_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PULLMAIL=${PULLMAIL:-$_here/../../pullmail}
+TESTLIB=${TESTLIB:-$_here/../lib}
+PYTHON3=${PYTHON3:-python3}
+case $PULLMAIL in /*) ;; *) PULLMAIL=$PWD/$PULLMAIL ;; esac
+case $TESTLIB in /*) ;; *) TESTLIB=$PWD/$TESTLIB ;; esac
+# A wrapper such as pyenv's shim costs ~0.25 s per call: use the real
+# interpreter.
+_py=$("$PYTHON3" -c 'import sys; print(sys.executable)' 2>/dev/null) &&
+	[ -n "$_py" ] && [ -x "$_py" ] && PYTHON3=$_py
+export PULLMAIL TESTLIB PYTHON3
+
+TEST_NAME=$(basename "$0" .sh)
+
+# ---------------------------------------------------------------- TAP
+
+_tap_n=0
+_tap_failed=0
+_tap_done=0
+
+# diag MESSAGE...: TAP comments, one per line of each MESSAGE
+diag() {
+	local line
+	printf '%s\n' "$@" | while IFS= read -r line; do
+		printf '# %s\n' "$line"
+	done
+}
+
+_tap_result() { # PASSED DESCRIPTION
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" = 1 ]; then
+		printf 'ok %d - %s\n' "$_tap_n" "$2"
+		return 0
+	fi
+	_tap_failed=$((_tap_failed + 1))
+	printf 'not ok %d - %s\n' "$_tap_n" "$2"
+	return 1
+}
+
+# ok DESCRIPTION COMMAND [ARG...]: passes if COMMAND exits 0
+ok() {
+	local desc=$1
+	shift
+	if "$@"; then
+		_tap_result 1 "$desc"
+	else
+		_tap_result 0 "$desc"
+		diag "  failed: $*"
+		return 1
+	fi
+}
+
+# is GOT EXPECTED DESCRIPTION: string equality
+is() {
+	if [ "$1" = "$2" ]; then
+		_tap_result 1 "$3"
+	else
+		_tap_result 0 "$3"
+		diag "       got: '$1'" "  expected: '$2'"
+		return 1
+	fi
+}
+
+# contains TEXT FRAGMENT DESCRIPTION: TEXT contains FRAGMENT (literally)
+contains() {
+	case $1 in
+	*"$2"*) _tap_result 1 "$3" ;;
+	*)
+		_tap_result 0 "$3"
+		diag "  '$1'" "  does not contain '$2'"
+		return 1
+		;;
+	esac
+}
+
+# lacks TEXT FRAGMENT DESCRIPTION: TEXT does not contain FRAGMENT
+lacks() {
+	case $1 in
+	*"$2"*)
+		_tap_result 0 "$3"
+		diag "  '$1'" "  contains '$2'"
+		return 1
+		;;
+	*) _tap_result 1 "$3" ;;
+	esac
+}
+
+# bail_out REASON: abort the whole script (setup failure)
+bail_out() {
+	printf 'Bail out! %s\n' "$*"
+	exit 99
+}
+
+# done_testing: print the plan; the exit status says whether all passed
+done_testing() {
+	_tap_done=1
+	printf '1..%d\n' "$_tap_n"
+	if [ "$_tap_failed" -ne 0 ]; then
+		diag "$TEST_NAME: $_tap_failed of $_tap_n tests failed"
+		exit 1
+	fi
+	exit 0
+}
+
+# ---------------------------------------------------------- temp dir
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/pm-$TEST_NAME.XXXXXX") || bail_out "mktemp failed"
+T=$(cd "$T" && pwd -P)
+SERVER=$T/server
+EXPECTED=$T/expected
+MAILDIR=$T/Maildir
+PM_HOME=$T/home
+PM_STATE=$T/state
+STATE_DIR=$PM_STATE/pullmail
+CONFIG=$PM_HOME/.config/pullmail/config
+ACCOUNT="test"
+mkdir -p "$EXPECTED" "$PM_HOME/.config/pullmail" "$PM_STATE" || bail_out "mkdir in $T failed"
+
+_server_started=0
+_tracked_pids=
+
+# track_pid PID: kill PID (if still running) when the test exits
+track_pid() {
+	_tracked_pids="$_tracked_pids $1"
+}
+
+_cleanup() {
+	local rc=$? pid
+	trap - EXIT INT TERM HUP
+	for pid in $_tracked_pids; do
+		kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	if [ "$_server_started" = 1 ]; then
+		bash "$TESTLIB/dovecot.sh" stop "$SERVER" >/dev/null 2>&1 || true
+	fi
+	if [ "${KEEP_TMP:-0}" = 1 ]; then
+		echo "# kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+	if [ "$_tap_done" = 0 ] && [ "$rc" = 0 ]; then
+		rc=99
+	fi
+	exit "$rc"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# ------------------------------------------------------------ server
+
+# start_server: start a private Dovecot in $SERVER and source its env
+start_server() {
+	_server_started=1
+	if ! bash "$TESTLIB/dovecot.sh" start "$SERVER" >"$T/server-start.log" 2>&1; then
+		diag "$(cat "$T/server-start.log")"
+		bail_out "could not start Dovecot"
+	fi
+	# shellcheck disable=SC1091
+	. "$SERVER/env" || bail_out "cannot read $SERVER/env"
+}
+
+# server_count: print the number of messages on the server
+server_count() {
+	bash "$TESTLIB/dovecot.sh" count "$SERVER"
+}
+
+_seed_calls=0
+
+# seed N [GENMAIL-ARGS...]: generate N messages (genmail.py, a new seed and
+# file numbers following those already in $EXPECTED unless ARGS say
+# otherwise), add them to $EXPECTED and to the server's mailbox.
+seed() {
+	local n=$1 stage first
+	shift
+	_seed_calls=$((_seed_calls + 1))
+	stage=$T/gen.$_seed_calls
+	first=$(($(find "$EXPECTED" -type f | wc -l) + 1))
+	"$PYTHON3" "$TESTLIB/genmail.py" --out "$stage" --count "$n" \
+		--seed $((20240600 + _seed_calls)) --first "$first" "$@" ||
+		bail_out "genmail.py failed"
+	cp "$stage"/* "$EXPECTED"/ || bail_out "copying messages failed"
+	bash "$TESTLIB/dovecot.sh" seed "$SERVER" "$stage" || bail_out "seeding the server failed"
+	rm -rf "$stage"
+}
+
+# ------------------------------------------------------------ config
+
+# _config_section NAME TLS PORT HOST [KEY=VALUE | -KEY]...: print a section.
+# Defaults: user, password (quoted), maildir = $MAILDIR and, unless TLS is
+# none, ca_file = $CA_FILE; KEY=VALUE sets or replaces a key (written as
+# is), -KEY drops it.
+_config_section() {
+	local name=$1 tls=$2 port=$3 host=$4 arg key
+	shift 4
+	local -a keys=(host port tls user password maildir)
+	local -A val=(
+		[host]=$host [port]=$port [tls]=$tls [user]=${POP3_USER:-pmtest}
+		[password]="\"${POP3_PASS:-pm-Secret-42}\"" [maildir]=$MAILDIR
+	)
+	if [ "$tls" != none ]; then
+		keys+=(ca_file)
+		val[ca_file]=${CA_FILE:-}
+	fi
+	for arg in "$@"; do
+		case $arg in
+		-*)
+			key=${arg#-}
+			unset "val[$key]"
+			;;
+		*=*)
+			key=${arg%%=*}
+			[ -n "${val[$key]+set}" ] || keys+=("$key")
+			val[$key]=${arg#*=}
+			;;
+		*) bail_out "_config_section: bad argument '$arg'" ;;
+		esac
+	done
+	printf '[%s]\n' "$name"
+	for key in "${keys[@]}"; do
+		if [ -n "${val[$key]+set}" ]; then
+			printf '%s = %s\n' "$key" "${val[$key]}"
+		fi
+	done
+	printf '\n'
+}
+
+# write_config TLS PORT HOST [KEY=VALUE | -KEY]...: write $CONFIG (mode
+# 0600) with the one account $ACCOUNT.
+write_config() {
+	mkdir -p "$(dirname "$CONFIG")"
+	(umask 077 && _config_section "$ACCOUNT" "$@" >"$CONFIG") ||
+		bail_out "cannot write $CONFIG"
+	chmod 0600 "$CONFIG"
+}
+
+# add_account NAME TLS PORT HOST [KEY=VALUE | -KEY]...: append an account
+add_account() {
+	_config_section "$@" >>"$CONFIG" || bail_out "cannot write $CONFIG"
+}
+
+# ----------------------------------------------------------- running
+
+# run_pm [ARG...]: run pullmail in $T with HOME=$PM_HOME and
+# XDG_STATE_HOME=$PM_STATE (the config is $CONFIG =
+# $HOME/.config/pullmail/config unless -C is given), stdin from /dev/null,
+# stdout and stderr to files, killed after 25 s.  Sets PM_RC, PM_OUT and
+# PM_ERR; the files are $T/pm.out and $T/pm.err.
+run_pm() {
+	(cd "$T" && exec env -u XDG_CONFIG_HOME HOME="$PM_HOME" XDG_STATE_HOME="$PM_STATE" \
+		timeout -k 2 25 "$PULLMAIL" "$@" </dev/null >"$T/pm.out" 2>"$T/pm.err")
+	PM_RC=$?
+	PM_OUT=$(cat "$T/pm.out")
+	PM_ERR=$(cat "$T/pm.err")
+	if [ "${VERBOSE_PM:-0}" = 1 ]; then
+		diag "pullmail $* -> $PM_RC" "stdout: $PM_OUT" "stderr: $PM_ERR"
+	fi
+	return 0
+}
+
+# show_pm: the last run as TAP comments (for failures)
+show_pm() {
+	diag "exit $PM_RC" "stdout: $PM_OUT" "stderr: $PM_ERR"
+}
+
+# ---------------------------------------------------------- checking
+
+# count_files DIR: number of regular files directly in DIR (0 if none)
+count_files() {
+	if [ -d "$1" ]; then
+		find "$1" -mindepth 1 -maxdepth 1 -type f | wc -l | tr -d ' '
+	else
+		echo 0
+	fi
+}
+
+# maildir_count [MAILDIR]: messages in new/ and cur/
+maildir_count() {
+	local d=${1:-$MAILDIR}
+	echo $(($(count_files "$d/new") + $(count_files "$d/cur")))
+}
+
+# mailcheck [--allow-duplicates]: compare $MAILDIR with $EXPECTED byte for
+# byte, but for the Received: field pullmail adds at the top; output in
+# MC_OUT (also shown as diag on failure)
+mailcheck() {
+	local rc
+	MC_OUT=$("$PYTHON3" "$TESTLIB/mailcheck.py" --expected "$EXPECTED" \
+		--maildir "$MAILDIR" --strip-received "$@" 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] || diag "$MC_OUT"
+	return $rc
+}
+
+# line_count TEXT: number of lines in TEXT (0 if empty)
+line_count() {
+	if [ -z "$1" ]; then echo 0; else printf '%s\n' "$1" | wc -l | tr -d ' '; fi
+}
+
+# file_mode FILE: octal permission bits
+file_mode() {
+	stat -c %a "$1"
+}
+
+# now_ms: a monotonic-enough clock in milliseconds, for timings
+now_ms() {
+	date +%s%3N
+}
