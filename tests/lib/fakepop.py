@@ -1,0 +1,550 @@
+#!/usr/bin/env python3
+"""A scriptable, misbehaving POP3 server for pullmail's fault-injection tests.
+
+usage: fakepop.py --maildir DIR --port-file FILE [--log FILE]
+                  [--tls-cert CERT --tls-key KEY] [--fault SPEC]...
+
+Listens on 127.0.0.1 (a free port, written to FILE once listening) and
+serves one connection at a time until killed, or for at most 120 seconds.
+The regular files of DIR (names not starting with ".") in sorted name order
+are messages 1..N; the UID of a message is its file name.  Deletions are
+carried out (the files removed) only at QUIT in the TRANSACTION state.
+
+A fault SPEC is NAME, NAME=ARG, optionally followed by "@all"; without
+"@all" a fault applies to the first connection only.  See FAULTS below and
+tests/lib/README.  Standard library only.
+"""
+
+import argparse
+import os
+import signal
+import socket
+import ssl
+import sys
+import time
+
+# name -> kind of argument: None, "num" (a message number), "k" (a count),
+# "numsize" (NUM:SIZE)
+FAULTS = {
+    "drop-mid-retr": "num",
+    "drop-after-retr": "num",
+    "drop-at-dele": "k",
+    "drop-before-quit-reply": None,
+    "quit-commits-then-drop": None,
+    "err-retr": "num",
+    "err-dele": "num",
+    "stall-mid-retr": "num",
+    "stall-greeting": None,
+    "lie-size": "numsize",
+    "unterminated-uidl": None,
+    "greeting-err": None,
+    "login-delay": None,
+    "auth-err": None,
+    "no-uidl": None,
+    "no-pipelining": None,
+    "dup-uid": None,
+    "bad-uid": None,
+    "long-line": None,
+    "nul-in-reply": None,
+    "garbage-reply": None,
+    "escape-in-err": None,
+    "stls-inject": None,
+    "huge-msg": "num",
+}
+
+USER, PASSWORD = b"u", b"p"
+SAFETY_NET = 120        # seconds before the server exits by itself
+IDLE = 60               # seconds a client may stay silent
+STALL = 600             # seconds a stall lasts (or until the client leaves)
+LINGER = 2              # seconds to wait for the client to close after a drop
+HUGE_RATE = 5 * 1024 * 1024     # bytes per second for huge-msg
+HUGE_TIME = 60                  # seconds huge-msg streams before giving up
+
+
+class Fault:
+    def __init__(self, spec):
+        self.spec = spec
+        body, _, scope = spec.partition("@")
+        if scope not in ("", "all"):
+            raise ValueError("bad scope in fault %r" % spec)
+        self.all = scope == "all"
+        self.name, eq, arg = body.partition("=")
+        if self.name not in FAULTS:
+            raise ValueError("unknown fault %r" % spec)
+        kind = FAULTS[self.name]
+        if (kind is None) != (eq == ""):
+            raise ValueError("fault %r: argument %s" %
+                             (spec, "expected" if kind else "not allowed"))
+        self.num = self.size = None
+        if kind == "numsize":
+            num, _, size = arg.partition(":")
+            self.num, self.size = int(num), int(size)
+        elif kind is not None:
+            self.num = int(arg)
+        if (self.num is not None and self.num < 1) or \
+                (self.size is not None and self.size < 0):
+            raise ValueError("fault %r: bad number" % spec)
+
+
+class Drop(Exception):
+    """End the connection now."""
+
+
+def vis(data):
+    """Bytes as printable ASCII for the transcript."""
+    return "".join(chr(c) if 0x20 <= c < 0x7f and c != 0x5c else
+                   "\\\\" if c == 0x5c else "\\x%02x" % c for c in data)
+
+
+def wire_form(data):
+    """A LF file as sent: CRLF line ends, dot-stuffed; and its LIST size."""
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    size = sum(len(ln) + 2 for ln in lines)
+    body = b"".join((b"." + ln if ln.startswith(b".") else ln) + b"\r\n"
+                    for ln in lines)
+    return body, size, lines
+
+
+class Server:
+    def __init__(self, args):
+        self.dir = args.maildir
+        self.faults = [Fault(s) for s in args.fault]
+        self.logf = open(args.log, "a", buffering=1, encoding="ascii") \
+            if args.log else None
+        self.tls = None
+        if args.tls_cert:
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(args.tls_cert, args.tls_key)
+        self.retrieved = set()      # UIDs sent completely, any connection
+        self.conn_no = 0
+
+    def log(self, line):
+        if self.logf:
+            self.logf.write(line + "\n")
+
+
+class Session:
+    def __init__(self, srv, sock):
+        self.srv = srv
+        self.sock = sock
+        self.no = srv.conn_no
+        self.buf = b""
+        self.recvs = 0          # recv calls so far (ordering of arrivals)
+        self.in_tls = False
+        self.state = "auth"
+        self.user = None
+        self.msgs = []          # dicts: name, data, wire, size, lines
+        self.deleted = set()
+        self.sent_at = {}       # num -> self.recvs when RETR was sent whole
+        self.deles = 0
+        self.pipelined_noted = False
+
+    # -- faults and I/O
+
+    def fault(self, name, num=None, fire=True):
+        for f in self.srv.faults:
+            if f.name == name and (f.all or self.no == 1) and \
+                    (num is None or f.num is None or f.num == num):
+                if fire:
+                    self.srv.log("F: " + f.spec)
+                return f
+        return None
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def recv(self, timeout):
+        self.sock.settimeout(timeout)
+        data = self.sock.recv(65536)
+        self.recvs += 1
+        return data
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            if len(self.buf) > 65536:
+                raise Drop()
+            try:
+                data = self.recv(IDLE)
+            except socket.timeout:
+                raise Drop()
+            if not data:
+                raise Drop()
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.rstrip(b"\r")
+
+    def log_cmd(self, line):
+        if line[:5].upper() == b"PASS ":
+            line = line[:4] + b" ***"
+        self.srv.log("C: " + vis(line))
+
+    def wait_peer(self, seconds):
+        """Read (and log) until the client closes, or for seconds."""
+        end = time.monotonic() + seconds
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                data = self.recv(left)
+            except (socket.timeout, OSError):
+                return
+            if not data:
+                return
+            self.buf += data
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                self.log_cmd(line.rstrip(b"\r"))
+
+    def hangup(self):
+        """Close the connection now, without answering anything more."""
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        self.wait_peer(LINGER)
+        raise Drop()
+
+    def stall(self):
+        self.wait_peer(STALL)
+        raise Drop()
+
+    def ok(self, text=""):
+        self.send(b"+OK" + (b" " + text if text else b"") + b"\r\n")
+
+    def err(self, text):
+        self.send(b"-ERR " + text + b"\r\n")
+
+    def multi(self, first, lines, end=True):
+        out = [first] + [(b"." + ln if ln.startswith(b".") else ln)
+                         for ln in lines]
+        self.send(b"\r\n".join(out) + b"\r\n" + (b".\r\n" if end else b""))
+
+    # -- the maildrop
+
+    def load(self):
+        names = sorted(n for n in os.listdir(self.srv.dir)
+                       if not n.startswith(".") and
+                       os.path.isfile(os.path.join(self.srv.dir, n)))
+        for name in names:
+            with open(os.path.join(self.srv.dir, name), "rb") as f:
+                data = f.read()
+            wire, size, lines = wire_form(data)
+            self.msgs.append(dict(name=name, wire=wire, size=size,
+                                  lines=lines))
+        self.srv.log("S: maildrop %d messages" % len(self.msgs))
+
+    def uid(self, num):
+        m = self.msgs[num - 1]
+        if num == 2 and self.fault("dup-uid", fire=False):
+            return self.uid(1)
+        if num == 1 and self.fault("bad-uid", fire=False):
+            return m["name"][:3].encode() + b"\x01" + m["name"][3:].encode()
+        return m["name"].encode("utf-8", "surrogateescape")
+
+    def size(self, num):
+        f = self.fault("lie-size", num, fire=False)
+        if f and f.num == num:
+            self.srv.log("F: " + f.spec)
+            return f.size
+        return self.msgs[num - 1]["size"]
+
+    def msgnum(self, args):
+        """The message number argument, or None after answering -ERR."""
+        try:
+            num = int(args[0])
+        except (IndexError, ValueError):
+            self.err(b"bad message number")
+            return None
+        if not 1 <= num <= len(self.msgs) or num in self.deleted:
+            self.err(b"no such message")
+            return None
+        return num
+
+    def live(self):
+        return [n for n in range(1, len(self.msgs) + 1)
+                if n not in self.deleted]
+
+    # -- the session
+
+    def run(self):
+        self.srv.log("S: connection %d" % self.no)
+        if self.fault("stall-greeting"):
+            self.stall()
+        if self.fault("greeting-err"):
+            self.err(b"[IN-USE] mailbox locked")
+            self.hangup()
+        if self.fault("long-line"):
+            self.send(b"+OK " + b"x" * 4996 + b"\r\n")
+        else:
+            self.ok(b"fakepop ready")
+        while True:
+            line = self.readline()
+            tag = self.recvs
+            self.log_cmd(line)
+            words = line.split(b" ")
+            cmd, args = words[0].upper(), [w for w in words[1:] if w]
+            handler = getattr(self, "cmd_" + cmd.decode("latin-1"), None)
+            if handler is None or \
+                    (self.state == "auth") != (cmd in AUTH_CMDS) and \
+                    cmd not in ANY_CMDS:
+                self.err(b"unknown command or wrong state")
+            elif cmd == b"DELE":
+                handler(args, tag)
+            else:
+                handler(args)
+            # A second command already here was sent before our reply.
+            if b"\n" in self.buf and not self.pipelined_noted and \
+                    self.fault("no-pipelining", fire=False):
+                self.pipelined_noted = True
+                self.srv.log("V: commands pipelined without PIPELINING")
+
+    def cmd_CAPA(self, args):
+        caps = [b"USER", b"TOP"]
+        if self.fault("no-uidl"):
+            pass
+        else:
+            caps.append(b"UIDL")
+        if self.fault("no-pipelining"):
+            pass
+        else:
+            caps.append(b"PIPELINING")
+        caps.append(b"RESP-CODES")
+        if self.srv.tls and not self.in_tls and self.state == "auth":
+            caps.append(b"STLS")
+        self.multi(b"+OK capability list follows", caps)
+
+    def cmd_NOOP(self, args):
+        self.ok()
+
+    def cmd_STLS(self, args):
+        if not self.srv.tls or self.in_tls:
+            self.err(b"STLS not available")
+            return
+        if self.fault("stls-inject"):
+            self.send(b"+OK begin TLS\r\n+OK injected\r\n")
+        else:
+            self.ok(b"begin TLS")
+        self.buf = b""
+        self.sock.settimeout(IDLE)
+        self.sock = self.srv.tls.wrap_socket(self.sock, server_side=True)
+        self.in_tls = True
+
+    def cmd_USER(self, args):
+        self.user = args[0] if args else b""
+        self.ok()
+
+    def cmd_PASS(self, args):
+        if self.user is None:
+            self.err(b"USER first")
+        elif self.fault("login-delay"):
+            self.err(b"[LOGIN-DELAY] wait 5 minutes")
+        elif self.fault("auth-err"):
+            self.err(b"[AUTH] invalid credentials")
+        elif self.fault("escape-in-err"):
+            self.err(b"\x1b[31mred\x1b]0;title\x07")
+        elif self.user == USER and args == [PASSWORD]:
+            self.load()
+            self.state = "transaction"
+            self.ok(b"logged in")
+        else:
+            self.user = None
+            self.err(b"[AUTH] invalid user name or password")
+
+    def cmd_QUIT(self, args):
+        if self.fault("drop-before-quit-reply"):
+            self.hangup()
+        commit = self.state == "transaction"
+        if commit:
+            for num in sorted(self.deleted):
+                name = self.msgs[num - 1]["name"]
+                try:
+                    os.unlink(os.path.join(self.srv.dir, name))
+                except FileNotFoundError:
+                    pass
+                self.srv.log("S: deleted %s" % name)
+        if self.fault("quit-commits-then-drop"):
+            self.hangup()
+        self.ok(b"bye")
+        self.hangup()
+
+    def cmd_STAT(self, args):
+        live = self.live()
+        self.ok(b"%d %d" % (len(live), sum(self.size(n) for n in live)))
+
+    def cmd_LIST(self, args):
+        if self.fault("garbage-reply"):
+            self.send(b"HELLO\r\n")
+            return
+        if args:
+            num = self.msgnum(args)
+            if num:
+                self.ok(b"%d %d" % (num, self.size(num)))
+            return
+        first = b"+OK %d messages" % len(self.live())
+        if self.fault("nul-in-reply"):
+            first = b"+OK %d\x00messages" % len(self.live())
+        self.multi(first, [b"%d %d" % (n, self.size(n)) for n in self.live()])
+
+    def cmd_UIDL(self, args):
+        if self.fault("no-uidl"):
+            self.err(b"UIDL not supported")
+            return
+        if args:
+            num = self.msgnum(args)
+            if num:
+                self.ok(b"%d %s" % (num, self.uid(num)))
+            return
+        if 1 in self.live() and self.fault("bad-uid"):
+            pass
+        if 2 in self.live() and self.fault("dup-uid"):
+            pass
+        lines = [b"%d %s" % (n, self.uid(n)) for n in self.live()]
+        if self.fault("unterminated-uidl"):
+            self.multi(b"+OK", lines, end=False)
+            self.stall()
+        self.multi(b"+OK", lines)
+
+    def cmd_TOP(self, args):
+        num = self.msgnum(args)
+        if not num:
+            return
+        try:
+            k = int(args[1])
+        except (IndexError, ValueError):
+            self.err(b"bad line count")
+            return
+        lines = self.msgs[num - 1]["lines"]
+        try:
+            blank = lines.index(b"")
+        except ValueError:
+            blank = len(lines)
+        self.multi(b"+OK", lines[:blank + 1 + max(k, 0)])
+
+    def cmd_RETR(self, args):
+        num = self.msgnum(args)
+        if not num:
+            return
+        m = self.msgs[num - 1]
+        if self.fault("err-retr", num):
+            self.err(b"[SYS/TEMP] cannot read message")
+            return
+        if self.fault("huge-msg", num):
+            self.huge()
+        head = b"+OK %d octets\r\n" % self.size(num)
+        half = head + m["wire"][:len(m["wire"]) // 2]
+        if self.fault("drop-mid-retr", num):
+            self.send(half)
+            self.hangup()
+        if self.fault("stall-mid-retr", num):
+            self.send(half)
+            self.stall()
+        self.send(head + m["wire"] + b".\r\n")
+        self.sent_at[num] = self.recvs
+        self.srv.retrieved.add(self.uid(num))
+        self.srv.log("S: sent %d %s" % (num, vis(self.uid(num))))
+        if self.fault("drop-after-retr", num):
+            self.hangup()
+
+    def huge(self):
+        self.send(b"+OK 1000 octets\r\nSubject: huge\r\n\r\n")
+        chunk = (b"x" * 78 + b"\r\n") * 800
+        start = time.monotonic()
+        sent = 0
+        while time.monotonic() - start < HUGE_TIME:
+            self.send(chunk)
+            sent += len(chunk)
+            ahead = sent / HUGE_RATE - (time.monotonic() - start)
+            if ahead > 0:
+                time.sleep(ahead)
+        self.hangup()
+
+    def cmd_DELE(self, args, tag):
+        self.deles += 1
+        f = self.fault("drop-at-dele", fire=False)
+        if f and f.num == self.deles:
+            self.srv.log("F: " + f.spec)
+            self.hangup()
+        num = self.msgnum(args)
+        if not num:
+            return
+        uid = self.uid(num)
+        if num in self.sent_at:
+            if tag <= self.sent_at[num]:
+                self.srv.log("V: DELE %d (%s) received before its RETR "
+                             "was sent whole" % (num, vis(uid)))
+        elif uid not in self.srv.retrieved:
+            self.srv.log("V: DELE %d (%s) of a message never retrieved "
+                         "whole" % (num, vis(uid)))
+        if self.fault("err-dele", num):
+            self.err(b"[SYS/TEMP] cannot delete message")
+            return
+        self.deleted.add(num)
+        self.srv.log("S: marked %d %s" % (num, vis(uid)))
+        self.ok(b"marked")
+
+    def cmd_RSET(self, args):
+        self.deleted.clear()
+        self.ok()
+
+
+AUTH_CMDS = {b"USER", b"PASS", b"STLS"}
+ANY_CMDS = {b"CAPA", b"QUIT", b"NOOP"}
+
+
+def main():
+    ap = argparse.ArgumentParser(description="a misbehaving POP3 server")
+    ap.add_argument("--maildir", required=True)
+    ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--fault", action="append", default=[])
+    args = ap.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
+    try:
+        srv = Server(args)
+    except (ValueError, OSError, ssl.SSLError) as e:
+        print("fakepop.py: %s" % e, file=sys.stderr)
+        return 2
+    if any(f.name == "stls-inject" for f in srv.faults) and not srv.tls:
+        print("fakepop.py: stls-inject needs --tls-cert", file=sys.stderr)
+        return 2
+
+    def bye(signum, frame):
+        srv.log("S: exit on signal %d" % signum)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, bye)
+    signal.signal(signal.SIGALRM, bye)
+    signal.alarm(SAFETY_NET)
+
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(16)
+    tmp = "%s.%d.tmp" % (args.port_file, os.getpid())
+    with open(tmp, "w") as f:
+        f.write("%d\n" % ls.getsockname()[1])
+    os.replace(tmp, args.port_file)
+
+    while True:
+        sock, _ = ls.accept()
+        srv.conn_no += 1
+        sess = Session(srv, sock)
+        try:
+            sess.run()
+        except (Drop, OSError, ssl.SSLError, socket.timeout):
+            pass
+        try:
+            sess.sock.close()
+        except OSError:
+            pass
+        srv.log("S: closed %d" % sess.no)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
