@@ -433,7 +433,7 @@ conf_parse_size(const char *v, uint64_t *out)
  * Secrets are never printed: a password shows as "***".
  */
 void
-conf_dump(FILE *f, const struct config *conf)
+conf_dump(FILE *f, const struct config *conf, char **names, int nnames)
 {
 	static const char *tls[] = { "implicit", "starttls", "none" };
 	const struct account	*a;
@@ -445,6 +445,13 @@ conf_dump(FILE *f, const struct config *conf)
 
 	fprintf(f, "# effective configuration of %s\n", conf->path);
 	TAILQ_FOREACH(a, &conf->accounts, entry) {
+		int	 j;
+
+		for (j = 0; j < nnames; j++)
+			if (strcasecmp(names[j], a->name) == 0)
+				break;
+		if (nnames > 0 && j == nnames)
+			continue;
 		fprintf(f, "\n[%s]\n", a->name);
 		for (i = 0; i < NKEYS; i++) {
 			k = &keys[i];

@@ -160,7 +160,17 @@ lock_account(const char *statedir, const char *name, int wait,
 	r = flock(fd, LOCK_EX | LOCK_NB);
 	if (r == -1 && errno == EWOULDBLOCK && wait) {
 		log_info("%s: waiting for another pullmail to finish", name);
-		r = flock(fd, LOCK_EX);		/* a signal interrupts it */
+		/* SIGHUP or SIGUSR1 may interrupt the wait: wait on. */
+		while ((r = flock(fd, LOCK_EX)) == -1 && errno == EINTR &&
+		    !fetch_stop)
+			;
+		if (r == -1 && errno == EINTR) {
+			err_set(err, EX_TEMPFAIL, "stopped while waiting for "
+			    "another pullmail");
+			close(fd);
+			free(path);
+			return -1;
+		}
 	}
 	if (r == -1) {
 		if (errno == EWOULDBLOCK) {
@@ -323,9 +333,12 @@ run(struct session *s)
 			break;
 		case ACT_SKIP_BIG:
 			log_notice("%s: message %u (%s) is larger than "
-			    "skip_larger_than: left on the server",
-			    s->acct->name, m->num,
-			    human_size(m->size, hs, sizeof(hs)));
+			    "%s: left on the server", s->acct->name, m->num,
+			    human_size(m->size, hs, sizeof(hs)),
+			    s->acct->delete_larger_than > 0 &&
+			    m->size > s->acct->delete_larger_than ?
+			    "delete_larger_than (not deleted with -k)" :
+			    "skip_larger_than");
 			s->st->too_big++;
 			break;
 		case ACT_DEFER:
@@ -457,8 +470,8 @@ fetch_account(struct account *a, const char *statedir,
 	if (s.nmsgs > 0 && s.msgs[0].uid == NULL &&
 	    (a->keep || a->keep_days || opts->mark_seen)) {
 		err_set(&s.err, EX_CONFIG, "the server does not support UIDL, "
-		    "without which keep would fetch every message again on "
-		    "every run");
+		    "which %s needs", opts->mark_seen ? "--mark-seen" :
+		    a->keep ? "keep" : "keep_days");
 		goto out;
 	}
 	if (!opts->check && !opts->list &&

@@ -336,7 +336,7 @@ row(const struct msg *m, const struct uidl *cache, const char *h, size_t len)
 	for (pad = 24, v = sf; *v != '\0'; v++)
 		if ((*v & 0xc0) != 0x80 && pad > 0)
 			pad--;
-	printf("%5u %8s %-10s %-4s %s%*s %s\n", m->num,
+	printf("%5u %8s %-10s %-5s %s%*s %s\n", m->num,
 	    human_size(m->size, hs, sizeof(hs)), date, seen ? "seen" : "new",
 	    sf, pad, "", ss);
 	free(from);
@@ -357,8 +357,8 @@ list_messages(struct pop3 *p, const struct msg *m, size_t n,
 	int		 ok, window = pop3_window(p), rv = -1;
 
 	h = xmalloc(sizeof(*h));
-	printf("  NUM     SIZE DATE       STATE FROM                     "
-	    "SUBJECT\n");
+	printf("%5s %8s %-10s %-5s %-24s %s\n", "NUM", "SIZE", "DATE", "STATE",
+	    "FROM", "SUBJECT");
 	while (next < n || p->pcount > 0) {
 		while (next < n && p->pcount < (size_t)window) {
 			pop3_send(p, CMD_OTHER, next, "TOP %u 0", m[next].num);

@@ -345,7 +345,7 @@ main(int argc, char **argv)
 		}
 
 	if (dump) {
-		conf_dump(stdout, &conf);
+		conf_dump(stdout, &conf, argv, argc);
 		conf_free(&conf);
 		return 0;
 	}

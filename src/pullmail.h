@@ -172,7 +172,7 @@ void	 conf_free(struct config *);
 struct account *conf_find(struct config *, const char *);
 char	*conf_default_path(void);
 char	*conf_state_dir(void);
-void	 conf_dump(FILE *, const struct config *);
+void	 conf_dump(FILE *, const struct config *, char **, int);
 int	 conf_parse_size(const char *, uint64_t *);
 
 /*
