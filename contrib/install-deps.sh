@@ -3,7 +3,7 @@
 # Debian 12 (as root, or through sudo).
 set -eu
 PKGS="build-essential autoconf automake pkg-config libssl-dev libbsd-dev
-libiniparser-dev dovecot-pop3d python3 openssl procmail maildrop"
+libiniparser-dev dovecot-pop3d python3 openssl procmail maildrop faketime"
 if [ "$(id -u)" -eq 0 ]; then
 	SUDO=
 elif command -v sudo >/dev/null 2>&1; then
