@@ -188,7 +188,7 @@ mbox_lock(struct deliver *d, int fd, char **dotlock, struct pm_err *err)
 	struct stat	 st;
 	struct timespec	 pause = { 0, 100 * 1000 * 1000 };
 	char		*lock;
-	time_t		 deadline = time(NULL) + d->acct->mbox_lock_timeout;
+	double		 deadline = mono_now() + d->acct->mbox_lock_timeout;
 	int		 lfd, have_dot = 0, use_dot = 1;
 
 	xasprintf(&lock, "%s.lock", d->path);
@@ -227,7 +227,7 @@ mbox_lock(struct deliver *d, int fd, char **dotlock, struct pm_err *err)
 				goto fail;
 			}
 		}
-		if (time(NULL) >= deadline) {
+		if (mono_now() >= deadline) {
 			err_set(err, EX_TEMPFAIL, "%s: still locked by another "
 			    "program after %d seconds", d->shown,
 			    d->acct->mbox_lock_timeout);

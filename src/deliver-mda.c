@@ -96,7 +96,7 @@ mda_commit(struct deliver *d, struct pm_err *err)
 {
 	struct timespec	 pause = { 0, 1000 * 1000 };
 	char		**argv, *sender;
-	time_t		  deadline;
+	double		  deadline;
 	pid_t		  pid;
 	int		  status, killed = 0, rv = -1;
 
@@ -113,6 +113,8 @@ mda_commit(struct deliver *d, struct pm_err *err)
 		err_set(err, EX_OSERR, "fork: %s", strerror(errno));
 		goto out;
 	case 0:
+		/* Its own process group, so a timeout kills all of it. */
+		setpgid(0, 0);
 		/* stdin is the message; stdout joins stderr, for cron. */
 		if (dup2(d->fd, STDIN_FILENO) == -1 ||
 		    dup2(STDERR_FILENO, STDOUT_FILENO) == -1)
@@ -123,7 +125,8 @@ mda_commit(struct deliver *d, struct pm_err *err)
 		    strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
-	deadline = time(NULL) + d->acct->mda_timeout;
+	setpgid(pid, pid);	/* also here: no race with the child */
+	deadline = mono_now() + d->acct->mda_timeout;
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);
 		if (r == pid)
@@ -132,12 +135,12 @@ mda_commit(struct deliver *d, struct pm_err *err)
 			err_set(err, EX_OSERR, "waitpid: %s", strerror(errno));
 			goto out;
 		}
-		if (!killed && time(NULL) >= deadline) {
-			kill(pid, SIGTERM);
+		if (!killed && mono_now() >= deadline) {
+			kill(-pid, SIGTERM);
 			killed = 1;
-			deadline = time(NULL) + 5;
-		} else if (killed == 1 && time(NULL) >= deadline) {
-			kill(pid, SIGKILL);
+			deadline = mono_now() + 5;
+		} else if (killed == 1 && mono_now() >= deadline) {
+			kill(-pid, SIGKILL);
 			killed = 2;
 		}
 		nanosleep(&pause, NULL);
@@ -145,6 +148,8 @@ mda_commit(struct deliver *d, struct pm_err *err)
 			pause.tv_nsec *= 2;
 	}
 	if (killed) {
+		/* What the hung MDA started, in its group, goes with it. */
+		kill(-pid, SIGKILL);
 		err_set(err, EX_IOERR, "mda %s did not finish in %d seconds "
 		    "and was killed; the message stays on the server", argv[0],
 		    d->acct->mda_timeout);

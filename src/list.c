@@ -134,7 +134,8 @@ rfc2047_decode(const char *in)
 	const char	*p = in, *q, *text, *end, *after_word = NULL;
 	char		*out, cs[32];
 	size_t		 o = 0, n;
-	int		 enc, latin1, bits, acc, v;
+	unsigned int	 acc;
+	int		 enc, latin1, bits, v;
 
 	out = xmalloc(strlen(in) * 2 + 1);
 	while (*p != '\0') {
@@ -173,7 +174,7 @@ rfc2047_decode(const char *in)
 			if (enc == 'b') {
 				if ((v = b64val((unsigned char)*q)) < 0)
 					continue;
-				acc = (acc << 6) | v;
+				acc = ((acc << 6) | v) & 0xffffff;
 				if ((bits += 6) >= 8) {
 					bits -= 8;
 					put(out, &o, (acc >> bits) & 0xff, latin1);

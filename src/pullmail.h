@@ -146,6 +146,7 @@ int	 split_words(const char *, char ***, const char **);
 void	 free_words(char **);
 const char *human_size(uint64_t, char *, size_t);
 void	 freezero_str(char *);
+double	 mono_now(void);
 
 /*
  * log.c: all output. Errors always reach stderr; info needs -v (or a

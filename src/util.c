@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pullmail.h"
@@ -300,6 +301,16 @@ human_size(uint64_t n, char *buf, size_t len)
 		v /= 1000.0;
 	snprintf(buf, len, "%.1f %s", v / 1000.0, units[i]);
 	return buf;
+}
+
+/* Seconds on a clock that never jumps, for deadlines. */
+double
+mono_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 void

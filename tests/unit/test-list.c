@@ -61,6 +61,8 @@ main(void)
 	dec("=?UTF-8?X?bad?=", "=?UTF-8?X?bad?=");
 	dec("=?UTF-8?B?unterminated", "=?UTF-8?B?unterminated");
 	dec("plain text", "plain text");
+	dec("=?UTF-8?B?QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo=?=",
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
 	dec("=?UTF-8?Q?=1B[31m?=", "\x1b[31m");
 
 	san("hello", 80, "hello", "plain ASCII kept");

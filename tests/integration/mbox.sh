@@ -1,0 +1,327 @@
+#!/bin/bash
+# mbox.sh - delivery into an mbox (mboxrd): byte-identical messages, From_
+# lines and blank-line separators, appending, a missing final newline,
+# dotlock and fcntl locking with mbox_lock_timeout, and a full disk (the
+# mbox truncated back to whole messages, nothing lost).  Needs root for the
+# small tmpfs.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+# ------------------------------------------------------------ local helpers
+
+# Mounts made here are undone, and background processes started here
+# killed, before lib.sh's cleanup removes $T.  (Not lib.sh's track_pid:
+# its list keeps pids already reaped.)
+_mounts=
+_bg_pids=
+_local_cleanup() {
+	local m p
+	for p in $_bg_pids; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for m in $_mounts; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
+	done
+}
+trap '_rc=$?; _local_cleanup; (exit $_rc); _cleanup' EXIT
+
+# seed_set SET N [GENMAIL-ARGS...]: seed (lib.sh) and also copy the new
+# messages into $T/set-SET, so each part can be checked on its own
+seed_set() {
+	local set=$T/set-$1 f
+	shift
+	mkdir -p "$set"
+	ls "$EXPECTED" >"$T/seed.before"
+	seed "$@"
+	ls "$EXPECTED" | comm -13 "$T/seed.before" - | while IFS= read -r f; do
+		cp "$EXPECTED/$f" "$set/" || exit 1
+	done || bail_out "copying into $set failed"
+}
+
+# mbox_check SET MBOX [ARGS...]: mailcheck.py on MBOX against the set;
+# output in MC_OUT (shown on failure)
+mbox_check() {
+	local set=$T/set-$1 mbox=$2 rc
+	shift 2
+	MC_OUT=$("$PYTHON3" "$TESTLIB/mailcheck.py" --expected "$set" \
+		--mbox "$mbox" --strip-received "$@" 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] || diag "$MC_OUT"
+	return $rc
+}
+
+# mc_field NAME: a number from the summary line of the last mbox_check
+mc_field() {
+	printf '%s\n' "$MC_OUT" | sed -n "s/.*\\b$1=\\([0-9]*\\).*/\\1/p" | head -n 1
+}
+
+# server_holds SET...: every message of the sets is on the server, byte for
+# byte (Dovecot keeps the seeded files as they are)
+server_holds() {
+	"$PYTHON3" - "$SERVER_MAILDIR" "$@" <<'PY'
+import hashlib, os, sys
+def digests(d):
+    out = {}
+    for sub in ("new", "cur", ""):
+        p = os.path.join(d, sub)
+        if not os.path.isdir(p):
+            continue
+        for n in os.listdir(p):
+            f = os.path.join(p, n)
+            if os.path.isfile(f):
+                with open(f, "rb") as fh:
+                    out[hashlib.sha256(fh.read()).digest()] = n
+    return out
+server = digests(sys.argv[1])
+bad = 0
+for s in sys.argv[2:]:
+    for n in sorted(os.listdir(s)):
+        with open(os.path.join(s, n), "rb") as fh:
+            if hashlib.sha256(fh.read()).digest() not in server:
+                print("# not on the server: %s/%s" % (os.path.basename(s), n))
+                bad += 1
+sys.exit(1 if bad else 0)
+PY
+}
+
+# mbox_format MBOX N: exactly N From_ lines; the file starts with one, each
+# later one follows a blank line, the file ends with a blank line, and
+# each From_ line names the message's Return-Path address
+mbox_format() {
+	"$PYTHON3" - "$1" "$2" <<'PY'
+import mailbox, re, sys
+path, n = sys.argv[1], int(sys.argv[2])
+data = open(path, "rb").read()
+lines = data.split(b"\n")
+errs = []
+if not data.startswith(b"From "):
+    errs.append("does not start with a From_ line")
+if not data.endswith(b"\n\n"):
+    errs.append("does not end with a blank line: %r" % data[-20:])
+froms = [i for i, l in enumerate(lines) if l.startswith(b"From ")]
+if len(froms) != n:
+    errs.append("%d From_ lines, expected %d" % (len(froms), n))
+for i in froms[1:]:
+    if lines[i - 1] != b"":
+        errs.append("line %d: From_ line not after a blank line" % (i + 1))
+fmt = re.compile(rb"^From (\S+) [A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9][0-9] "
+                 rb"[0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}$")
+senders = []
+for i in froms:
+    m = fmt.match(lines[i])
+    if not m:
+        errs.append("line %d: bad From_ line %r" % (i + 1, lines[i]))
+    else:
+        senders.append(m.group(1))
+mb = mailbox.mbox(path, create=False)
+for k, sender in zip(mb.iterkeys(), senders):
+    raw = mb.get_bytes(k)
+    m = re.search(rb"^Return-Path:[ \t]*<([^>\s]+)>", raw, re.M | re.I)
+    want = m.group(1) if m else b"MAILER-DAEMON"
+    if sender != want:
+        errs.append("message %d: From_ sender %r, Return-Path %r" % (k + 1, sender, want))
+mb.close()
+for e in errs[:10]:
+    print("# " + e)
+sys.exit(1 if errs else 0)
+PY
+}
+
+# starts_with FILE PREFIXFILE: FILE begins with PREFIXFILE's bytes
+starts_with() {
+	cmp -s -n "$(stat -c %s "$2")" "$1" "$2"
+}
+
+# bytes_at FILE OFFSET COUNT: those bytes of FILE, as printable text
+bytes_at() {
+	"$PYTHON3" -c 'import sys; d = open(sys.argv[1], "rb").read(); o = int(sys.argv[2]); print(repr(d[o:o + int(sys.argv[3])]))' "$@"
+}
+
+# holder_start FILE SECONDS: a background process holding an fcntl write
+# lock on FILE (python3 fcntl.lockf) for SECONDS; returns once it is held.
+# Meanwhile it watches FILE.lock: the time from its appearance to its
+# removal (how long pullmail waited for the fcntl lock while holding the
+# dotlock), in ms, goes to $T/holder.waited.
+holder_start() {
+	rm -f "$T/holder.ready" "$T/holder.waited"
+	"$PYTHON3" - "$1" "$2" "$T/holder.ready" "$T/holder.waited" <<'PY' &
+import fcntl, os, sys, time
+f = open(sys.argv[1], "r+b")
+fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+open(sys.argv[3], "w").close()
+end = time.monotonic() + float(sys.argv[2])
+lock = sys.argv[1] + ".lock"
+seen = None
+while time.monotonic() < end:
+    if seen is None and os.path.exists(lock):
+        seen = time.monotonic()
+    elif seen is not None and not os.path.exists(lock):
+        with open(sys.argv[4], "w") as out:
+            out.write("%d\n" % ((time.monotonic() - seen) * 1000))
+        seen = None
+    time.sleep(0.005)
+PY
+	HOLDER_PID=$!
+	_bg_pids="$_bg_pids $HOLDER_PID"
+	local i
+	for i in $(seq 100); do
+		[ -e "$T/holder.ready" ] && return 0
+		kill -0 "$HOLDER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	bail_out "could not take an fcntl lock on $1"
+}
+
+# ------------------------------------------------------------------ tests
+
+[ "$(id -u)" = 0 ] || bail_out "mbox.sh needs root (tmpfs mounts)"
+
+start_server
+MBOX=$T/mail/inbox
+mkdir -p "$T/mail"
+
+# --- delete mode, 40 edge messages
+seed_set main 40 --mix edge
+is "$(server_count)" 40 "40 edge messages seeded"
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" -maildir "mbox=$MBOX"
+run_pm
+is "$PM_RC" 0 "first fetch: exit status 0" || show_pm
+is "$PM_ERR" "" "first fetch: nothing on stderr"
+is "$(server_count)" 0 "first fetch: server empty"
+ok "first fetch: mbox identical to the seed (mboxrd unquoted)" mbox_check main "$MBOX"
+is "$(file_mode "$MBOX")" 600 "mbox created with mode 0600"
+ok "first fetch: 40 From_ lines, each message after a blank line, From_ senders = Return-Path" \
+	mbox_format "$MBOX" 40
+ok "no $MBOX.lock left behind" test ! -e "$MBOX.lock"
+# mboxrd quoting on disk: a body "From " line is stored as ">From ", a
+# ">From " line as ">>From "
+ok "body 'From ' lines are quoted on disk" grep -q '^>From ' "$MBOX"
+ok "body '>From ' lines get one more '>' on disk" grep -q '^>>From ' "$MBOX"
+
+# --- a second fetch appends, leaving what is there untouched
+cp "$MBOX" "$T/mbox.1"
+seed_set main 5 --mix edge
+run_pm
+is "$PM_RC" 0 "second fetch: exit status 0" || show_pm
+is "$(server_count)" 0 "second fetch: server empty"
+ok "second fetch: the first 40 messages untouched byte for byte" starts_with "$MBOX" "$T/mbox.1"
+ok "second fetch: mbox holds all 45 messages exactly" mbox_check main "$MBOX"
+ok "second fetch: 45 From_ lines, separated by blank lines" mbox_format "$MBOX" 45
+is "$(file_mode "$MBOX")" 600 "second fetch: mode still 0600"
+
+# --- an mbox that does not end in a newline, or in only one
+mkdir -p "$T/set-nonl" "$T/set-onenl"
+printf 'From someone@example.org Mon Jan  1 00:00:00 2024\nSubject: by hand\n\nno final newline' >"$T/mbox-nonl"
+printf 'Subject: by hand\n\nno final newline\n' >"$T/set-nonl/hand.eml"
+printf 'From someone@example.org Mon Jan  1 00:00:00 2024\nSubject: by hand\n\none final newline\n' >"$T/mbox-onenl"
+printf 'Subject: by hand\n\none final newline\n' >"$T/set-onenl/hand.eml"
+for kind in nonl onenl; do
+	f=$T/mbox-$kind
+	cp "$f" "$f.orig"
+	size=$(stat -c %s "$f")
+	seed_set "$kind" 2
+	write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" -maildir "mbox=$f"
+	run_pm
+	is "$PM_RC" 0 "mbox ending with $kind: exit status 0" || show_pm
+	ok "mbox ending with $kind: old content untouched" starts_with "$f" "$f.orig"
+	if [ $kind = nonl ]; then want="b'\\n\\nFrom '" n=7; else want="b'\\nFrom '" n=6; fi
+	is "$(bytes_at "$f" "$size" $n)" "$want" \
+		"mbox ending with $kind: completed by a blank line before the next From_ line"
+	ok "mbox ending with $kind: 3 messages, each exact" mbox_check "$kind" "$f"
+done
+
+# --- a dotlock held for ~2 s: pullmail waits, then delivers
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" -maildir "mbox=$MBOX" \
+	"mbox_lock_timeout=10"
+seed_set main 3
+cp "$MBOX" "$T/mbox.2"
+: >"$MBOX.lock"
+(sleep 2 && rm -f "$MBOX.lock") &
+unlocker=$!
+_bg_pids="$_bg_pids $unlocker"
+t0=$(now_ms)
+run_pm
+elapsed=$(($(now_ms) - t0))
+is "$PM_RC" 0 "dotlock held 2 s: exit status 0" || show_pm
+diag "dotlock held 2 s: pullmail took $elapsed ms"
+ok "dotlock held 2 s: pullmail waited for it (>= 1.9 s)" test "$elapsed" -ge 1900
+ok "dotlock held 2 s: and did not wait much longer (< 8 s)" test "$elapsed" -lt 8000
+is "$(server_count)" 0 "dotlock held 2 s: server empty"
+ok "dotlock held 2 s: earlier content untouched" starts_with "$MBOX" "$T/mbox.2"
+ok "dotlock held 2 s: mbox holds all 48 messages exactly" mbox_check main "$MBOX"
+wait "$unlocker"
+_bg_pids=${_bg_pids/ $unlocker/}
+ok "dotlock held 2 s: no lock file left" test ! -e "$MBOX.lock"
+
+# --- an fcntl lock held for 30 s with mbox_lock_timeout = 2: exit 75
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" -maildir "mbox=$MBOX" \
+	"mbox_lock_timeout=2"
+seed_set locked 4
+cp "$MBOX" "$T/mbox.3"
+holder_start "$MBOX" 30
+t0=$(now_ms)
+run_pm
+elapsed=$(($(now_ms) - t0))
+is "$PM_RC" 75 "fcntl lock held: exit status 75" || show_pm
+diag "fcntl lock held: pullmail took $elapsed ms"
+ok "fcntl lock held: gave up within 5 s" test "$elapsed" -le 5000
+waited=$(cat "$T/holder.waited" 2>/dev/null)
+diag "fcntl lock held: pullmail held its dotlock, waiting for the fcntl lock, for ${waited:-?} ms"
+ok "fcntl lock held: waited the whole mbox_lock_timeout (>= 1.9 s) before giving up" \
+	test "${waited:-0}" -ge 1900
+is "$(line_count "$PM_ERR")" 1 "fcntl lock held: one line on stderr" || show_pm
+contains "$PM_ERR" "locked" "fcntl lock held: stderr says locked"
+contains "$PM_ERR" "$MBOX" "fcntl lock held: stderr names the mbox"
+ok "fcntl lock held: mbox unchanged byte for byte" cmp -s "$MBOX" "$T/mbox.3"
+is "$(server_count)" 4 "fcntl lock held: all 4 messages still on the server"
+ok "fcntl lock held: they are the seeded messages" server_holds "$T/set-locked"
+ok "fcntl lock held: no dotlock left behind" test ! -e "$MBOX.lock"
+kill "$HOLDER_PID" 2>/dev/null
+wait "$HOLDER_PID" 2>/dev/null
+_bg_pids=${_bg_pids/ $HOLDER_PID/}
+cp "$T/set-locked"/* "$T/set-main"/
+run_pm
+is "$PM_RC" 0 "lock released: exit status 0" || show_pm
+is "$(server_count)" 0 "lock released: server empty"
+ok "lock released: earlier content untouched" starts_with "$MBOX" "$T/mbox.3"
+ok "lock released: mbox holds all 52 messages exactly" mbox_check main "$MBOX"
+ok "lock released: 52 From_ lines, separated by blank lines" mbox_format "$MBOX" 52
+
+# --- a full disk: a 256 KB tmpfs, ~1 MB of mail
+SMALL=$T/small
+mkdir -p "$SMALL"
+mount -t tmpfs -o size=256k,mode=0700 tmpfs "$SMALL" || bail_out "cannot mount a tmpfs on $SMALL"
+_mounts="$_mounts $SMALL"
+FULL=$SMALL/mbox
+seed_set full 20 --big 800000 # ~100 KB that fits, then one of 800 KB
+seed_set full 10              # and more after the big one
+total=$(cat "$T/set-full"/* | wc -c)
+diag "full disk: seeded $(ls "$T/set-full" | wc -l) messages, $total bytes, into a 256 KB tmpfs"
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" -maildir "mbox=$FULL"
+run_pm
+is "$PM_RC" 74 "full disk: exit status 74" || show_pm
+contains "$PM_ERR" "$FULL" "full disk: stderr names the mbox"
+diag "full disk: stderr: $PM_ERR"
+mbox_check full "$FULL" >/dev/null 2>&1 # 11 missing: expected here
+diag "full disk: mailcheck: $(printf '%s\n' "$MC_OUT" | head -n 1)"
+is "$(mc_field unexpected)" 0 "full disk: every message in the mbox equals an original (none partial)"
+is "$(mc_field duplicates)" 0 "full disk: no message twice"
+is "$(mc_field delivered)" 20 "full disk: the 20 messages before the big one are in the mbox"
+ok "full disk: the mbox ends with a whole message and a blank line" mbox_format "$FULL" 20
+ok "full disk: no dotlock left behind" test ! -e "$FULL.lock"
+# the messages not in the mbox are still on the server
+mkdir -p "$T/set-notdelivered"
+ls "$T/set-full" | sort | tail -n 11 | while IFS= read -r f; do cp "$T/set-full/$f" "$T/set-notdelivered/"; done
+ok "full disk: the 11 messages not delivered are still on the server" server_holds "$T/set-notdelivered"
+cp "$FULL" "$T/full.1"
+# make room and fetch again
+mount -o remount,size=8m "$SMALL" || bail_out "cannot grow the tmpfs"
+run_pm
+is "$PM_RC" 0 "room made: exit status 0" || show_pm
+is "$(server_count)" 0 "room made: server empty"
+ok "room made: the earlier 20 messages untouched" starts_with "$FULL" "$T/full.1"
+ok "room made: the mbox holds all 31 messages exactly once (no loss, no duplicate)" \
+	mbox_check full "$FULL"
+ok "room made: 31 From_ lines, separated by blank lines" mbox_format "$FULL" 31
+
+done_testing
