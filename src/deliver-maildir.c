@@ -89,6 +89,8 @@ maildir_begin(struct deliver *d, struct pm_err *err)
 	return -1;
 }
 
+static void	 maildir_abort(struct deliver *);
+
 static int
 maildir_commit(struct deliver *d, struct pm_err *err)
 {
@@ -143,13 +145,7 @@ done:
 	return 0;
 fail:
 	free(final);
-	if (d->fd != -1)
-		close(d->fd);
-	d->fd = -1;
-	if (d->tmpname != NULL)
-		unlink(d->tmpname);
-	free(d->tmpname);
-	d->tmpname = NULL;
+	maildir_abort(d);
 	return -1;
 }
 

@@ -129,50 +129,10 @@ mboxq_finish(struct mboxq *q, body_sink sink, void *arg)
 	return 0;
 }
 
-struct mbox_out {
-	int		 fd;
-	char		 buf[PM_WBUF];
-	size_t		 len;
-	int		 error;
-};
-
-static int
-out_flush(struct mbox_out *o)
-{
-	size_t	 off = 0;
-	ssize_t	 n;
-
-	while (off < o->len) {
-		if ((n = write(o->fd, o->buf + off, o->len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			o->error = errno;
-			return -1;
-		}
-		off += n;
-	}
-	o->len = 0;
-	return 0;
-}
-
 static int
 out_sink(void *arg, const char *s, size_t n)
 {
-	struct mbox_out	*o = arg;
-	size_t		 k;
-
-	while (n > 0) {
-		if (o->len == sizeof(o->buf) && out_flush(o) == -1)
-			return -1;
-		k = sizeof(o->buf) - o->len;
-		if (k > n)
-			k = n;
-		memcpy(o->buf + o->len, s, k);
-		o->len += k;
-		s += k;
-		n -= k;
-	}
-	return 0;
+	return obuf_write(arg, s, n);
 }
 
 /*
@@ -249,7 +209,7 @@ fail:
 static int
 mbox_commit(struct deliver *d, struct pm_err *err)
 {
-	struct mbox_out	*o;
+	struct obuf	*o;
 	struct mboxq	 q;
 	struct stat	 st;
 	sigset_t	 block, saved;
@@ -313,17 +273,15 @@ mbox_commit(struct deliver *d, struct pm_err *err)
 		if (n == 0)
 			break;
 		if (mboxq_run(&q, buf, n, out_sink, o) == -1)
-			goto werr;
+			goto ioerr;
 	}
 	if (mboxq_finish(&q, out_sink, o) == -1 || out_sink(o, "\n", 1) == -1 ||
-	    out_flush(o) == -1)
-		goto werr;
+	    obuf_flush(o) == -1)
+		goto ioerr;
 	if (fsync(fd) == -1)
 		goto ioerr;
 	rv = 0;
 	goto unlock;
-werr:
-	errno = o->error;
 ioerr:
 	err_set(err, EX_IOERR, "%s: cannot append: %s", d->shown,
 	    strerror(errno));

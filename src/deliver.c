@@ -91,51 +91,29 @@ deliver_spool_begin(struct deliver *d, struct pm_err *err)
 int
 deliver_begin(struct deliver *d, struct pm_err *err)
 {
-	d->wlen = 0;
 	d->size = 0;
-	return d->ops->begin(d, err);
+	if (d->ops->begin(d, err) == -1)
+		return -1;
+	d->out.fd = d->fd;
+	d->out.len = 0;
+	return 0;
 }
 
-/* Write out the buffer. */
-int
-deliver_drain(struct deliver *d, struct pm_err *err)
+static void
+write_error(struct deliver *d, struct pm_err *err)
 {
-	size_t	 off = 0;
-	ssize_t	 n;
-
-	while (off < d->wlen) {
-		if ((n = write(d->fd, d->wbuf + off, d->wlen - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			err_set(err, EX_IOERR, "%s: cannot write: %s",
-			    d->ops == &maildir_ops ? d->shown : "spool file",
-			    strerror(errno));
-			d->wlen = 0;
-			return -1;
-		}
-		off += n;
-	}
-	d->wlen = 0;
-	return 0;
+	err_set(err, EX_IOERR, "%s: cannot write: %s",
+	    d->ops == &maildir_ops ? d->shown : "spool file", strerror(errno));
 }
 
 int
 deliver_write(struct deliver *d, const char *buf, size_t len,
     struct pm_err *err)
 {
-	size_t	 n;
-
 	d->size += len;
-	while (len > 0) {
-		if (d->wlen == sizeof(d->wbuf) && deliver_drain(d, err) == -1)
-			return -1;
-		n = sizeof(d->wbuf) - d->wlen;
-		if (n > len)
-			n = len;
-		memcpy(d->wbuf + d->wlen, buf, n);
-		d->wlen += n;
-		buf += n;
-		len -= n;
+	if (obuf_write(&d->out, buf, len) == -1) {
+		write_error(d, err);
+		return -1;
 	}
 	return 0;
 }
@@ -143,8 +121,10 @@ deliver_write(struct deliver *d, const char *buf, size_t len,
 int
 deliver_commit(struct deliver *d, struct pm_err *err)
 {
-	if (deliver_drain(d, err) == -1)
+	if (obuf_flush(&d->out) == -1) {
+		write_error(d, err);
 		return -1;
+	}
 	if (d->ops->commit(d, err) == -1)
 		return -1;
 	d->dirty = 1;
@@ -165,7 +145,7 @@ deliver_sync(struct deliver *d, struct pm_err *err)
 void
 deliver_abort(struct deliver *d)
 {
-	d->wlen = 0;
+	d->out.len = 0;
 	d->ops->abort(d);
 }
 

@@ -124,6 +124,13 @@ struct fetch_stats {
 	unsigned int	 marked;	/* --mark-seen */
 };
 
+/* A write buffer in front of a file descriptor (util.c). */
+struct obuf {
+	int		 fd;
+	size_t		 len;
+	char		 buf[PM_WBUF];
+};
+
 /*
  * util.c: allocation that cannot fail (fatal on out-of-memory), error
  * helpers, paths and durability helpers.
@@ -147,6 +154,8 @@ void	 free_words(char **);
 const char *human_size(uint64_t, char *, size_t);
 void	 freezero_str(char *);
 double	 mono_now(void);
+int	 obuf_write(struct obuf *, const char *, size_t);
+int	 obuf_flush(struct obuf *);
 
 /*
  * log.c: all output. Errors always reach stderr; info needs -v (or a
@@ -332,8 +341,7 @@ struct deliver {
 	const struct account *acct;
 	char		*path;		/* the mailbox, for messages */
 	char		*shown;		/* the same, with ~ for people */
-	char		 wbuf[PM_WBUF];
-	size_t		 wlen;
+	struct obuf	 out;		/* buffers writes to fd */
 	int		 fd;		/* the message being written */
 	uint64_t	 size;
 	int		 dirty;		/* committed but not yet synced */
@@ -356,7 +364,6 @@ int	 deliver_open(struct deliver *, const struct account *, const char *,
 int	 deliver_begin(struct deliver *, struct pm_err *);
 int	 deliver_write(struct deliver *, const char *, size_t,
 	    struct pm_err *);
-int	 deliver_drain(struct deliver *, struct pm_err *);
 int	 deliver_commit(struct deliver *, struct pm_err *);
 int	 deliver_sync(struct deliver *, struct pm_err *);
 void	 deliver_abort(struct deliver *);

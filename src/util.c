@@ -313,6 +313,48 @@ mono_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/*
+ * Buffered writes: returns -1 with errno set if a write fails; what was
+ * buffered is then dropped.
+ */
+int
+obuf_flush(struct obuf *o)
+{
+	size_t	 off = 0;
+	ssize_t	 n;
+
+	while (off < o->len) {
+		if ((n = write(o->fd, o->buf + off, o->len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			o->len = 0;
+			return -1;
+		}
+		off += n;
+	}
+	o->len = 0;
+	return 0;
+}
+
+int
+obuf_write(struct obuf *o, const char *s, size_t n)
+{
+	size_t	 k;
+
+	while (n > 0) {
+		if (o->len == sizeof(o->buf) && obuf_flush(o) == -1)
+			return -1;
+		k = sizeof(o->buf) - o->len;
+		if (k > n)
+			k = n;
+		memcpy(o->buf + o->len, s, k);
+		o->len += k;
+		s += k;
+		n -= k;
+	}
+	return 0;
+}
+
 void
 freezero_str(char *s)
 {
