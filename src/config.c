@@ -41,6 +41,7 @@ enum ktype {
 	K_DAYS,
 	K_COUNT,
 	K_SIZE,		/* bytes, with an optional K, M or G */
+	K_AUTH,
 	K_CMD		/* a command line: split to check its quoting */
 };
 
@@ -57,6 +58,7 @@ static const struct key keys[] = {
 	{ "tls",		K_TLS,	OFF(tls) },
 	{ "ca_file",		K_PATH,	OFF(ca_file) },
 	{ "user",		K_STR,	OFF(user) },
+	{ "auth",		K_AUTH,	OFF(auth) },
 	{ "password",		K_STR,	OFF(password) },
 	{ "password_command",	K_CMD,	OFF(password_command) },
 	{ "allow_plaintext",	K_BOOL,	OFF(allow_plaintext) },
@@ -320,6 +322,15 @@ set_key(struct account *a, const struct key *k, const char *v,
 		free(*(char **)field);
 		xasprintf((char **)field, "%lld", n);
 		break;
+	case K_AUTH:
+		if ((*(int *)field = auth_mech_parse(v)) == -1) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: \"%s\" is not "
+			    "one of auto, user, apop, plain, login, cram-md5, "
+			    "scram-sha-1, scram-sha-256, xoauth2, oauthbearer, "
+			    "external", path, sect, k->name, v);
+			return -1;
+		}
+		break;
 	case K_TLS:
 		if (strcasecmp(v, "implicit") == 0)
 			*(enum tls_mode *)field = TLSM_IMPLICIT;
@@ -472,6 +483,10 @@ conf_dump(FILE *f, const struct config *conf, char **names, int nnames)
 			case K_TLS:
 				fprintf(f, "%s = %s\n", k->name,
 				    tls[*(const enum tls_mode *)field]);
+				break;
+			case K_AUTH:
+				fprintf(f, "%s = %s\n", k->name,
+				    auth_mech_name(*(const int *)field));
 				break;
 			case K_BOOL:
 				fprintf(f, "%s = %s\n", k->name,

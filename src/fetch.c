@@ -459,7 +459,7 @@ fetch_account(struct account *a, const char *statedir,
 	connected = 1;
 	if (pop3_connect(&s.pop, a, &s.err) == -1)
 		goto out;
-	if (pop3_login(&s.pop, password) == -1)
+	if (auth_login(&s.pop, password) == -1)
 		goto out;
 	freezero_str(password);
 	password = NULL;

@@ -155,6 +155,7 @@ read_capa(struct pop3 *p)
 
 	p->has_capa = p->has_stls = p->has_uidl = p->has_user = 0;
 	p->has_resp_codes = p->pipelining = 0;
+	p->sasl[0] = '\0';
 	if (simple_cmd(p, &ok, "CAPA") == -1)
 		return -1;
 	if (!ok)
@@ -179,6 +180,8 @@ read_capa(struct pop3 *p)
 			p->pipelining = 1;
 		else if (strcasecmp(word, "RESP-CODES") == 0)
 			p->has_resp_codes = 1;
+		else if (strcasecmp(word, "SASL") == 0 && line + len > word + 4)
+			strlcpy(p->sasl, word + 5, sizeof(p->sasl));
 	}
 	return r;
 }
@@ -242,6 +245,15 @@ pop3_connect(struct pop3 *p, const struct account *a, struct pm_err *err)
 		free(v);
 		return -1;
 	}
+	/* An APOP timestamp: <...@...> in the greeting (RFC 1939). */
+	{
+		const char *lt = strchr(p->resp, '<'), *gt;
+
+		if (lt != NULL && (gt = strchr(lt, '>')) != NULL &&
+		    memchr(lt, '@', gt - lt) != NULL &&
+		    (size_t)(gt - lt + 1) < sizeof(p->apop_ts))
+			strlcpy(p->apop_ts, lt, gt - lt + 2);
+	}
 	if (read_capa(p) == -1)
 		return -1;
 	if (a->tls == TLSM_STARTTLS && starttls(p) == -1)
@@ -249,32 +261,52 @@ pop3_connect(struct pop3 *p, const struct account *a, struct pm_err *err)
 	return 0;
 }
 
-/* USER and PASS. The password is never traced and wiped after use. */
+/*
+ * One step of a login: send a line (a command or a SASL response; it is
+ * wiped from memory after sending) and read the reply. Returns 1 for a
+ * "+ " continuation (*challenge points at its text), 0 for +OK, 2 for
+ * -ERR (text kept for pop3_last_text), -1 on I/O or protocol error.
+ */
 int
-pop3_login(struct pop3 *p, const char *password)
+pop3_auth_step(struct pop3 *p, const char *line, const char **challenge)
 {
-	const struct account	*a = p->acct;
-	int			 ok;
-	char			*v;
+	const char	*text;
+	char		*l, *v;
+	size_t		 len;
+	int		 ok;
 
-	if (p->conn.ssl == NULL && !a->allow_plaintext) {
-		err_set(p->err, EX_CONFIG, "refusing to send the password over "
-		    "an unencrypted connection (use tls = starttls or "
-		    "implicit, or set allow_plaintext = yes)");
+	log_trace('>', line, strlen(line));
+	conn_queue(&p->conn, line, strlen(line));
+	conn_queue(&p->conn, "\r\n", 2);
+	if (conn_flush(&p->conn, p->err) == -1)
 		return -1;
+	if (conn_getline(&p->conn, &l, &len, p->err) == -1)
+		return -1;
+	if (len >= 1 && l[0] == '+' && (len == 1 || l[1] == ' ')) {
+		*challenge = len == 1 ? "" : l + 2;
+		return 1;
 	}
-	if (simple_cmd(p, &ok, "USER %s", a->user) == -1)
-		return -1;
-	if (ok && simple_cmd(p, &ok, "PASS %s", password) == -1)
-		return -1;
-	if (!ok) {
-		v = resp_vis(p);
-		err_set(p->err, pop3_resp_status(p->resp, EX_NOPERM), "%s: "
-		    "login refused: %s", a->host, v);
+	if (pop3_parse_status(l, len, &ok, &text) == -1) {
+		v = log_vis(l, len > 80 ? 80 : len);
+		err_set(p->err, EX_PROTOCOL, "%s: protocol error: expected +OK, "
+		    "-ERR or +, got \"%s\"", p->conn.host, v);
 		free(v);
 		return -1;
 	}
-	return 0;
+	save_text(p, text);
+	return ok ? 0 : 2;
+}
+
+/* Record a refused login, with the server's (escaped) reason. */
+void
+pop3_auth_refused(struct pop3 *p, const char *mech, const char *extra)
+{
+	char	*v = resp_vis(p);
+
+	err_set(p->err, pop3_resp_status(p->resp, EX_NOPERM), "%s: login "
+	    "refused (%s): %s%s%s", p->conn.host, mech, v, extra ? " " : "",
+	    extra ? extra : "");
+	free(v);
 }
 
 static int

@@ -38,6 +38,21 @@ struct pm_err {
 	char	*msg;
 };
 
+enum auth_mech {
+	AUTH_AUTO,
+	AUTH_USER,
+	AUTH_APOP,
+	AUTH_PLAIN,
+	AUTH_LOGIN,
+	AUTH_CRAM,
+	AUTH_SCRAM1,
+	AUTH_SCRAM256,
+	AUTH_XOAUTH2,
+	AUTH_OAUTHBEARER,
+	AUTH_EXTERNAL,
+	AUTH_NMECHS
+};
+
 enum tls_mode {
 	TLSM_IMPLICIT,
 	TLSM_STARTTLS,
@@ -51,6 +66,7 @@ struct account {
 	enum tls_mode		 tls;
 	char			*ca_file;
 	char			*user;
+	int			 auth;		/* enum auth_mech */
 	char			*password;	/* wiped when freed */
 	char			*password_command;
 	int			 allow_plaintext;
@@ -245,6 +261,8 @@ struct pop3 {
 	int			 has_user;
 	int			 has_resp_codes;
 	int			 has_capa;
+	char			 sasl[256];	/* CAPA SASL mechanisms */
+	char			 apop_ts[128];	/* greeting timestamp */
 	struct pop3_pending	 pend[PM_WINDOW];
 	size_t			 phead;
 	size_t			 pcount;
@@ -254,7 +272,8 @@ struct pop3 {
 typedef int (*body_sink)(void *, const char *, size_t);
 
 int	 pop3_connect(struct pop3 *, const struct account *, struct pm_err *);
-int	 pop3_login(struct pop3 *, const char *);
+int	 pop3_auth_step(struct pop3 *, const char *, const char **);
+void	 pop3_auth_refused(struct pop3 *, const char *, const char *);
 int	 pop3_listing(struct pop3 *, struct msg **, size_t *);
 int	 pop3_window(struct pop3 *);
 int	 pop3_send(struct pop3 *, enum pop3_cmd, size_t, const char *, ...)
@@ -390,6 +409,13 @@ int	 list_messages(struct pop3 *, const struct msg *, size_t,
 char	*hdr_get(const char *, size_t, const char *);
 char	*rfc2047_decode(const char *);
 char	*sanitize_text(const char *, size_t);
+
+/* sasl.c: logging in, and the base64 it needs. */
+int	 auth_login(struct pop3 *, const char *);
+int	 auth_mech_parse(const char *);
+const char *auth_mech_name(int);
+char	*b64_encode(const unsigned char *, size_t);
+unsigned char *b64_decode(const char *, size_t *);
 
 /* auth.c: the password for an account (config, command or prompt). */
 char	*auth_password(const struct account *, struct pm_err *);
