@@ -42,6 +42,8 @@ enum ktype {
 	K_COUNT,
 	K_SIZE,		/* bytes, with an optional K, M or G */
 	K_AUTH,
+	K_FPR,		/* sha256:AB:CD:... */
+	K_TLSVER,
 	K_CMD		/* a command line: split to check its quoting */
 };
 
@@ -57,6 +59,12 @@ static const struct key keys[] = {
 	{ "port",		K_PORT,	OFF(port) },
 	{ "tls",		K_TLS,	OFF(tls) },
 	{ "ca_file",		K_PATH,	OFF(ca_file) },
+	{ "ca_path",		K_PATH,	OFF(ca_path) },
+	{ "fingerprint",	K_FPR,	OFF(fingerprint) },
+	{ "tls_min_version",	K_TLSVER, OFF(tls_min) },
+	{ "client_cert",	K_PATH,	OFF(client_cert) },
+	{ "client_key",		K_PATH,	OFF(client_key) },
+	{ "tls_server_name",	K_STR,	OFF(tls_server_name) },
 	{ "user",		K_STR,	OFF(user) },
 	{ "auth",		K_AUTH,	OFF(auth) },
 	{ "password",		K_STR,	OFF(password) },
@@ -279,6 +287,33 @@ valid_account_name(const char *s)
 	return 1;
 }
 
+/* "sha256:AB:CD:..." (colons optional, any case) into 32 bytes. */
+static int
+parse_fingerprint(const char *v, unsigned char *out)
+{
+	size_t	 n = 0;
+	int	 hi, lo;
+
+	if (strncasecmp(v, "sha256:", 7) != 0)
+		return -1;
+	for (v += 7; *v != '\0'; ) {
+		if (*v == ':') {
+			v++;
+			continue;
+		}
+		if (!isxdigit((unsigned char)v[0]) ||
+		    !isxdigit((unsigned char)v[1]) || n == 32)
+			return -1;
+		hi = isdigit((unsigned char)v[0]) ? v[0] - '0' :
+		    tolower((unsigned char)v[0]) - 'a' + 10;
+		lo = isdigit((unsigned char)v[1]) ? v[1] - '0' :
+		    tolower((unsigned char)v[1]) - 'a' + 10;
+		out[n++] = hi * 16 + lo;
+		v += 2;
+	}
+	return n == 32 ? 0 : -1;
+}
+
 static int
 set_key(struct account *a, const struct key *k, const char *v,
     const char *path, const char *sect, struct pm_err *err)
@@ -321,6 +356,28 @@ set_key(struct account *a, const struct key *k, const char *v,
 		}
 		free(*(char **)field);
 		xasprintf((char **)field, "%lld", n);
+		break;
+	case K_FPR:
+		if (parse_fingerprint(v, a->pin) == -1) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: \"%s\" is not a "
+			    "SHA-256 fingerprint (sha256: and 32 bytes in hex, "
+			    "as pullmail --serverinfo prints it)", path, sect,
+			    k->name, v);
+			return -1;
+		}
+		free(*(char **)field);
+		*(char **)field = xstrdup(v);
+		break;
+	case K_TLSVER:
+		if (strcmp(v, "1.2") == 0)
+			*(int *)field = 12;
+		else if (strcmp(v, "1.3") == 0)
+			*(int *)field = 13;
+		else {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: \"%s\" is not "
+			    "1.2 or 1.3", path, sect, k->name, v);
+			return -1;
+		}
 		break;
 	case K_AUTH:
 		if ((*(int *)field = auth_mech_parse(v)) == -1) {
@@ -488,6 +545,15 @@ conf_dump(FILE *f, const struct config *conf, char **names, int nnames)
 				fprintf(f, "%s = %s\n", k->name,
 				    auth_mech_name(*(const int *)field));
 				break;
+			case K_FPR:
+				if (*(char * const *)field != NULL)
+					fprintf(f, "%s = %s\n", k->name,
+					    *(char * const *)field);
+				break;
+			case K_TLSVER:
+				fprintf(f, "%s = %s\n", k->name,
+				    *(const int *)field == 13 ? "1.3" : "1.2");
+				break;
 			case K_BOOL:
 				fprintf(f, "%s = %s\n", k->name,
 				    *(const int *)field ? "yes" : "no");
@@ -634,6 +700,11 @@ account_free(struct account *a)
 	free(a->host);
 	free(a->port);
 	free(a->ca_file);
+	free(a->ca_path);
+	free(a->fingerprint);
+	free(a->client_cert);
+	free(a->client_key);
+	free(a->tls_server_name);
 	free(a->user);
 	freezero_str(a->password);
 	free(a->password_command);
@@ -654,6 +725,7 @@ account_build(dictionary *d, const char *sect, const char *path,
 	a = xcalloc(1, sizeof(*a));
 	a->name = xstrdup(sect);
 	a->tls = TLSM_IMPLICIT;
+	a->tls_min = 12;
 	a->timeout = 60;
 	a->received_header = 1;
 	a->mbox_lock_timeout = 30;
@@ -679,6 +751,11 @@ account_build(dictionary *d, const char *sect, const char *path,
 	if (a->password != NULL && a->password_command != NULL) {
 		err_set(err, EX_CONFIG, "%s: [%s] password, password_command: "
 		    "only one of them may be set", path, sect);
+		goto fail;
+	}
+	if ((a->client_cert == NULL) != (a->client_key == NULL)) {
+		err_set(err, EX_CONFIG, "%s: [%s] client_cert, client_key: "
+		    "set both or neither", path, sect);
 		goto fail;
 	}
 	if (a->port == NULL)

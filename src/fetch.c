@@ -457,7 +457,7 @@ fetch_account(struct account *a, const char *statedir,
 		goto out;
 
 	connected = 1;
-	if (pop3_connect(&s.pop, a, &s.err) == -1)
+	if (pop3_connect(&s.pop, a, 0, &s.err) == -1)
 		goto out;
 	if (auth_login(&s.pop, password) == -1)
 		goto out;

@@ -156,6 +156,7 @@ read_capa(struct pop3 *p)
 	p->has_capa = p->has_stls = p->has_uidl = p->has_user = 0;
 	p->has_resp_codes = p->pipelining = 0;
 	p->sasl[0] = '\0';
+	p->capa_raw[0] = '\0';
 	if (simple_cmd(p, &ok, "CAPA") == -1)
 		return -1;
 	if (!ok)
@@ -168,6 +169,9 @@ read_capa(struct pop3 *p)
 			    PM_CAPA_MAX);
 			return -1;
 		}
+		if (p->capa_raw[0] != '\0')
+			strlcat(p->capa_raw, "\n", sizeof(p->capa_raw));
+		strlcat(p->capa_raw, line, sizeof(p->capa_raw));
 		word = line;
 		line[strcspn(line, " ")] = '\0';
 		if (strcasecmp(word, "STLS") == 0)
@@ -223,7 +227,8 @@ starttls(struct pop3 *p)
 
 /* Connect, take the greeting, negotiate TLS and capabilities. */
 int
-pop3_connect(struct pop3 *p, const struct account *a, struct pm_err *err)
+pop3_connect(struct pop3 *p, const struct account *a, int inspect,
+    struct pm_err *err)
 {
 	int	 ok;
 	char	*v;
@@ -234,10 +239,12 @@ pop3_connect(struct pop3 *p, const struct account *a, struct pm_err *err)
 	p->conn.fd = -1;
 	if (conn_open(&p->conn, a->host, a->port, a->timeout, err) == -1)
 		return -1;
+	p->conn.inspect = inspect;
 	if (a->tls == TLSM_IMPLICIT && conn_tls(&p->conn, a, err) == -1)
 		return -1;
 	if (read_status(p, &ok) == -1)
 		return -1;
+	strlcpy(p->greeting, p->resp, sizeof(p->greeting));
 	if (!ok) {
 		v = resp_vis(p);
 		err_set(err, pop3_resp_status(p->resp, EX_TEMPFAIL), "%s: "

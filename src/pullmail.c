@@ -45,6 +45,8 @@ usage(int status)
 "                      without downloading it\n"
 "      --wait          wait for another pullmail on the same account\n"
 "      --dump-config   print each account's effective settings and exit\n"
+"      --serverinfo    show what each server offers (TLS, certificate and\n"
+"                      its fingerprint, capabilities); does not log in\n"
 "  -d, --daemon SECS   fetch every SECS seconds until SIGTERM; SIGHUP re-reads\n"
 "                      the config, SIGUSR1 fetches now\n"
 "      --syslog        log to syslog (facility mail) instead of stderr\n"
@@ -234,6 +236,7 @@ main(int argc, char **argv)
 		{ "mark-seen",	no_argument,		NULL, 'S' },
 		{ "wait",	no_argument,		NULL, 'W' },
 		{ "dump-config", no_argument,		NULL, 'D' },
+		{ "serverinfo",	no_argument,		NULL, 'I' },
 		{ "daemon",	required_argument,	NULL, 'd' },
 		{ "syslog",	no_argument,		NULL, 'L' },
 		{ "verbose",	no_argument,		NULL, 'v' },
@@ -248,6 +251,7 @@ main(int argc, char **argv)
 	char			*path = NULL, *statedir;
 	int			 ch, verbose = 0, quiet = 0, status = 0, i;
 	int			 show, anynew = 0, dump = 0, interval = 0;
+	int			 info = 0;
 	const char		*errstr;
 
 	memset(&opts, 0, sizeof(opts));
@@ -281,6 +285,9 @@ main(int argc, char **argv)
 			break;
 		case 'D':
 			dump = 1;
+			break;
+		case 'I':
+			info = 1;
 			break;
 		case 'd':
 			interval = strtonum(optarg, 1, 86400 * 7, &errstr);
@@ -351,6 +358,25 @@ main(int argc, char **argv)
 	}
 	OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS, NULL);
 	signals();
+	if (info) {
+		struct account	*a;
+
+		TAILQ_FOREACH(a, &conf.accounts, entry) {
+			for (i = 0; i < argc; i++)
+				if (strcasecmp(argv[i], a->name) == 0)
+					break;
+			if (argc > 0 && i == argc)
+				continue;
+			if (fetch_serverinfo(a, &err) == -1) {
+				log_warnx("%s: %s", a->name, err.msg);
+				if (status == 0)
+					status = err.status;
+				err_clear(&err);
+			}
+		}
+		conf_free(&conf);
+		return status;
+	}
 	statedir = conf_state_dir();
 	/*
 	 * On a terminal a person wants a line per account; cron wants

@@ -65,6 +65,13 @@ struct account {
 	char			*port;		/* numeric string */
 	enum tls_mode		 tls;
 	char			*ca_file;
+	char			*ca_path;
+	char			*fingerprint;	/* "sha256:AB:CD:..." */
+	unsigned char		 pin[32];	/* the same, decoded */
+	int			 tls_min;	/* 12 or 13 */
+	char			*client_cert;
+	char			*client_key;
+	char			*tls_server_name;
 	char			*user;
 	int			 auth;		/* enum auth_mech */
 	char			*password;	/* wiped when freed */
@@ -218,10 +225,14 @@ struct conn {
 	size_t		 wlen;
 	size_t		 wsize;
 	int		 eof;
+	int		 inspect;	/* --serverinfo: record, do not refuse */
+	long		 verify_result;
 };
 int	 conn_open(struct conn *, const char *, const char *, int,
 	    struct pm_err *);
 int	 conn_tls(struct conn *, const struct account *, struct pm_err *);
+struct x509_st;
+void	 tls_fingerprint(struct x509_st *, char *, size_t);
 int	 conn_fill(struct conn *, struct pm_err *);
 int	 conn_getline(struct conn *, char **, size_t *, struct pm_err *);
 void	 conn_queue(struct conn *, const char *, size_t);
@@ -262,6 +273,8 @@ struct pop3 {
 	int			 has_resp_codes;
 	int			 has_capa;
 	char			 sasl[256];	/* CAPA SASL mechanisms */
+	char			 capa_raw[2048]; /* for --serverinfo */
+	char			 greeting[PM_LINE_MAX + 1];
 	char			 apop_ts[128];	/* greeting timestamp */
 	struct pop3_pending	 pend[PM_WINDOW];
 	size_t			 phead;
@@ -271,7 +284,8 @@ struct pop3 {
 
 typedef int (*body_sink)(void *, const char *, size_t);
 
-int	 pop3_connect(struct pop3 *, const struct account *, struct pm_err *);
+int	 pop3_connect(struct pop3 *, const struct account *, int,
+	    struct pm_err *);
 int	 pop3_auth_step(struct pop3 *, const char *, const char **);
 void	 pop3_auth_refused(struct pop3 *, const char *, const char *);
 int	 pop3_listing(struct pop3 *, struct msg **, size_t *);
@@ -422,6 +436,9 @@ char	*auth_password(const struct account *, struct pm_err *);
 
 #include <signal.h>
 extern volatile sig_atomic_t fetch_stop;
+
+/* info.c: --serverinfo. */
+int	 fetch_serverinfo(const struct account *, struct pm_err *);
 
 /* fetch.c: one account's whole session; returns its exit status. */
 int	 fetch_account(struct account *, const char *, const struct run_opts *,

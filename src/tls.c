@@ -17,6 +17,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 
 #include "pullmail.h"
@@ -53,6 +54,44 @@ tls_wait(struct conn *c, int e, struct pm_err *err)
 	return 0;
 }
 
+/*
+ * With a pinned fingerprint (or for --serverinfo), the chain is not judged
+ * by OpenSSL: the pin is checked, by us, right after the handshake and
+ * before anything is sent. The verification result is still recorded.
+ */
+static int
+accept_for_pin(int preverify, X509_STORE_CTX *x)
+{
+	return 1;
+}
+
+static int
+load_error(struct pm_err *err, const char *what, const char *path)
+{
+	unsigned long	 l = ERR_get_error();
+	char		 buf[256];
+
+	ERR_error_string_n(l, buf, sizeof(buf));
+	err_set(err, EX_CONFIG, "%s %s: cannot load: %s", what, path, buf);
+	ERR_clear_error();
+	return -1;
+}
+
+/* "sha256:AB:CD:..." of a certificate, into buf (at least 104 bytes). */
+void
+tls_fingerprint(X509 *cert, char *buf, size_t len)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 n, i;
+	size_t		 o;
+
+	if (X509_digest(cert, EVP_sha256(), md, &n) != 1)
+		fatalx("X509_digest failed");
+	o = strlcpy(buf, "sha256:", len);
+	for (i = 0; i < n && o + 3 < len; i++)
+		o += snprintf(buf + o, len - o, "%s%02X", i ? ":" : "", md[i]);
+}
+
 int
 conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 {
@@ -60,28 +99,39 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 	SSL		*ssl;
 	X509		*peer;
 	X509_VERIFY_PARAM *vp;
+	const char	*name = a->tls_server_name != NULL ? a->tls_server_name :
+			    a->host;
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen;
 	unsigned long	 l;
 	long		 vr;
 	char		 buf[256];
-	int		 r, e;
+	int		 r, e, pinned = a->fingerprint != NULL;
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL)
 		fatalx("SSL_CTX_new failed");
 	c->ctx = ctx;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_min_proto_version(ctx, a->tls_min == 13 ?
+	    TLS1_3_VERSION : TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
 	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, pinned || c->inspect ?
+	    accept_for_pin : NULL);
 	if (SSL_CTX_set_default_verify_paths(ctx) != 1)
 		ERR_clear_error();
-	if (a->ca_file != NULL &&
-	    SSL_CTX_load_verify_locations(ctx, a->ca_file, NULL) != 1) {
-		l = ERR_get_error();
-		ERR_error_string_n(l, buf, sizeof(buf));
-		err_set(err, EX_CONFIG, "ca_file %s: cannot load: %s",
-		    a->ca_file, buf);
-		ERR_clear_error();
-		return -1;
+	if ((a->ca_file != NULL || a->ca_path != NULL) &&
+	    SSL_CTX_load_verify_locations(ctx, a->ca_file, a->ca_path) != 1)
+		return load_error(err, a->ca_file ? "ca_file" : "ca_path",
+		    a->ca_file ? a->ca_file : a->ca_path);
+	if (a->client_cert != NULL) {
+		if (SSL_CTX_use_certificate_chain_file(ctx, a->client_cert) != 1)
+			return load_error(err, "client_cert", a->client_cert);
+		if (SSL_CTX_use_PrivateKey_file(ctx, a->client_key,
+		    SSL_FILETYPE_PEM) != 1)
+			return load_error(err, "client_key", a->client_key);
+		if (SSL_CTX_check_private_key(ctx) != 1)
+			return load_error(err, "client_key (does not match "
+			    "client_cert)", a->client_key);
 	}
 
 	if ((ssl = SSL_new(ctx)) == NULL)
@@ -89,13 +139,13 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 	c->ssl = ssl;
 	if (SSL_set_fd(ssl, c->fd) != 1)
 		fatalx("SSL_set_fd failed");
-	if (is_ip_literal(a->host)) {
+	if (is_ip_literal(name)) {
 		vp = SSL_get0_param(ssl);
-		if (X509_VERIFY_PARAM_set1_ip_asc(vp, a->host) != 1)
+		if (X509_VERIFY_PARAM_set1_ip_asc(vp, name) != 1)
 			fatalx("X509_VERIFY_PARAM_set1_ip_asc failed");
 	} else {
-		if (SSL_set_tlsext_host_name(ssl, a->host) != 1 ||
-		    SSL_set1_host(ssl, a->host) != 1)
+		if (SSL_set_tlsext_host_name(ssl, name) != 1 ||
+		    SSL_set1_host(ssl, name) != 1)
 			fatalx("cannot set the TLS host name");
 	}
 
@@ -135,13 +185,28 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 		    c->host);
 		return -1;
 	}
-	X509_free(peer);
-	if ((vr = SSL_get_verify_result(ssl)) != X509_V_OK) {
+	c->verify_result = SSL_get_verify_result(ssl);
+	if (pinned) {
+		if (X509_digest(peer, EVP_sha256(), md, &mdlen) != 1)
+			fatalx("X509_digest failed");
+		if (mdlen != sizeof(a->pin) ||
+		    CRYPTO_memcmp(md, a->pin, mdlen) != 0) {
+			tls_fingerprint(peer, buf, sizeof(buf));
+			err_set(err, EX_NOPERM, "%s: server certificate does "
+			    "not match the pinned fingerprint (it is %s)",
+			    c->host, buf);
+			X509_free(peer);
+			return -1;
+		}
+	} else if (!c->inspect && c->verify_result != X509_V_OK) {
 		err_set(err, EX_NOPERM, "%s: server certificate not accepted: "
-		    "%s", c->host, X509_verify_cert_error_string(vr));
+		    "%s", c->host, X509_verify_cert_error_string(
+		    c->verify_result));
+		X509_free(peer);
 		return -1;
 	}
-	log_info("%s: %s, %s", a->name, SSL_get_version(ssl),
-	    SSL_get_cipher_name(ssl));
+	X509_free(peer);
+	log_info("%s: %s, %s%s", a->name, SSL_get_version(ssl),
+	    SSL_get_cipher_name(ssl), pinned ? ", certificate pinned" : "");
 	return 0;
 }
