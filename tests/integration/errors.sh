@@ -132,7 +132,7 @@ is "$PM_RC" 64 "bad short option: exit status 64"
 # -vv: the trace masks the password
 seed 3
 ACCOUNT=trace
-write_config "${good[@]}"
+write_config "${good[@]}" auth=user
 run_pm -vv
 is "$PM_RC" 0 "-vv: exit status 0" || show_pm
 contains "$PM_ERR" "> USER $POP3_USER" "-vv: the trace shows USER"
@@ -142,7 +142,7 @@ ok "-vv: the password is nowhere in stdout or stderr" \
 is "$(server_count)" 0 "-vv: fetched"
 # and with a wrong password
 seed 1
-write_config "${good[@]}" 'password="Wrong-Secret-99"'
+write_config "${good[@]}" 'password="Wrong-Secret-99"' auth=user
 run_pm -vv
 is "$PM_RC" 77 "-vv, wrong password: exit status 77" || show_pm
 contains "$PM_ERR" "> PASS ***" "-vv, wrong password: the trace shows PASS ***"

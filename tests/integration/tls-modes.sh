@@ -38,7 +38,7 @@ contains "$PM_ERR" "> STLS" "stls: STLS sent"
 contains "$PM_ERR" "< +OK Begin TLS negotiation" "stls: STLS accepted"
 contains "$PM_ERR" "pullmail: stls: TLSv1." "stls: TLS version reported"
 
-fetch_mode plain none "$POP3_PORT" "$POP3_HOST" allow_plaintext=yes
+fetch_mode plain none "$POP3_PORT" "$POP3_HOST" allow_plaintext=yes auth=user
 lacks "$PM_ERR" "> STLS" "plain: no STLS sent"
 lacks "$PM_ERR" "TLSv1" "plain: no TLS"
 contains "$PM_ERR" "> PASS ***" "plain: PASS sent (masked in the trace)"
@@ -49,7 +49,7 @@ EXPECTED=$T/expected-noplain
 MAILDIR=$T/Maildir-noplain
 mkdir -p "$EXPECTED"
 seed 5
-write_config none "$POP3_PORT" "$POP3_HOST"
+write_config none "$POP3_PORT" "$POP3_HOST" auth=user
 run_pm
 is "$PM_RC" 78 "plain without allow_plaintext: exit status 78" || show_pm
 contains "$PM_ERR" "allow_plaintext" "plain without allow_plaintext: the error names allow_plaintext"
@@ -59,7 +59,7 @@ is "$(server_count)" 5 "plain without allow_plaintext: nothing deleted"
 is "$(count_files "$MAILDIR/new")" 0 "plain without allow_plaintext: Maildir new/ empty"
 
 # allow_plaintext = no spelt out behaves the same, and -vv shows no USER/PASS
-write_config none "$POP3_PORT" "$POP3_HOST" allow_plaintext=no
+write_config none "$POP3_PORT" "$POP3_HOST" allow_plaintext=no auth=user
 run_pm -vv
 is "$PM_RC" 78 "allow_plaintext = no: exit status 78" || show_pm
 lacks "$PM_ERR" "> USER" "allow_plaintext = no: USER never sent"
