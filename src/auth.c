@@ -6,12 +6,14 @@
 
 #include "config.h"
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <readpassphrase.h>
 #include <signal.h>
+#include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +94,124 @@ fail:
 	return NULL;
 }
 
+/* The next token of a .netrc: blank-separated, or in double quotes. */
+static char *
+netrc_token(char **sp)
+{
+	char	*s = *sp, *start;
+
+	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+		s++;
+	if (*s == '\0') {
+		*sp = s;
+		return NULL;
+	}
+	if (*s == '"') {
+		start = ++s;
+		while (*s != '"' && *s != '\0')
+			s++;
+	} else {
+		start = s;
+		while (*s != '\0' && *s != ' ' && *s != '\t' && *s != '\n' &&
+		    *s != '\r')
+			s++;
+	}
+	if (*s != '\0')
+		*s++ = '\0';
+	*sp = s;
+	return start;
+}
+
+struct netrc_entry {
+	int	 used;		/* a machine or default entry is open */
+	int	 isdefault;
+	char	*machine;
+	char	*login;
+	char	*password;
+};
+
+/*
+ * A finished entry: 1 if it is the one for host and user (a machine entry
+ * wins at once), with *fallback set from the first usable default entry.
+ */
+static int
+netrc_consider(const struct netrc_entry *e, const char *host, const char *user,
+    const char **best, const char **fallback)
+{
+	if (!e->used || e->password == NULL ||
+	    (e->login != NULL && strcmp(e->login, user) != 0))
+		return 0;
+	if (!e->isdefault && e->machine != NULL &&
+	    strcasecmp(e->machine, host) == 0) {
+		*best = e->password;
+		return 1;
+	}
+	if (e->isdefault && *fallback == NULL)
+		*fallback = e->password;
+	return 0;
+}
+
+/*
+ * The password for host and user from a .netrc: a "machine" entry whose
+ * login matches or is absent, else a "default" entry; NULL if none. A
+ * .netrc with a password readable by others is refused, as ftp does.
+ */
+char *
+netrc_password(const char *path, const char *host, const char *user,
+    struct pm_err *err)
+{
+	struct netrc_entry	 e;
+	struct stat		 st;
+	const char		*best = NULL, *fallback = NULL;
+	char			*buf, *s, *t, *found = NULL;
+	ssize_t			 n;
+	int			 fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > 1024 * 1024) {
+		close(fd);
+		return NULL;
+	}
+	buf = xmalloc(st.st_size + 1);
+	n = read(fd, buf, st.st_size);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	memset(&e, 0, sizeof(e));
+	for (s = buf; (t = netrc_token(&s)) != NULL; ) {
+		if (strcmp(t, "machine") == 0 || strcmp(t, "default") == 0) {
+			if (netrc_consider(&e, host, user, &best, &fallback))
+				break;
+			memset(&e, 0, sizeof(e));
+			e.used = 1;
+			e.isdefault = strcmp(t, "default") == 0;
+			if (!e.isdefault)
+				e.machine = netrc_token(&s);
+		} else if (strcmp(t, "login") == 0)
+			e.login = netrc_token(&s);
+		else if (strcmp(t, "password") == 0)
+			e.password = netrc_token(&s);
+		else if (strcmp(t, "macdef") == 0) {
+			/* A macro runs to the next blank line. */
+			char *end = strstr(s, "\n\n");
+			s = end != NULL ? end + 2 : s + strlen(s);
+		}
+	}
+	if (best == NULL)
+		netrc_consider(&e, host, user, &best, &fallback);
+	if (best == NULL)
+		best = fallback;
+	if (best != NULL && (st.st_mode & 077) != 0)
+		err_set(err, EX_CONFIG, "%s: holds a password but is mode %04o: "
+		    "run chmod 600 %s", path, (unsigned int)(st.st_mode & 07777),
+		    path);
+	else if (best != NULL)
+		found = xstrdup(best);
+	freezero(buf, st.st_size + 1);
+	return found;
+}
+
 /*
  * The password for an account, allocated; the caller wipes it with
  * freezero_str once the login is done.
@@ -105,6 +225,16 @@ auth_password(const struct account *a, struct pm_err *err)
 		return xstrdup(a->password);
 	if (a->password_command != NULL)
 		return password_from_command(a, err);
+	{
+		char *home = path_expand("~"), *path;
+
+		xasprintf(&path, "%s/.netrc", home);
+		buf = netrc_password(path, a->host, a->user, err);
+		free(path);
+		free(home);
+		if (buf != NULL || err->status != 0)
+			return buf;
+	}
 	if (isatty(STDIN_FILENO)) {
 		char prompt[512];
 
@@ -120,6 +250,7 @@ auth_password(const struct account *a, struct pm_err *err)
 		return buf;
 	}
 	err_set(err, EX_CONFIG, "no password: set password or "
-	    "password_command (no terminal to ask on)");
+	    "password_command, or add the account to ~/.netrc (no terminal "
+	    "to ask on)");
 	return NULL;
 }

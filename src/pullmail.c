@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <sys/resource.h>
+
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -255,6 +257,12 @@ main(int argc, char **argv)
 	const char		*errstr;
 
 	memset(&opts, 0, sizeof(opts));
+	/* A core dump would hold passwords and tokens. */
+	{
+		struct rlimit	 rl = { 0, 0 };
+
+		setrlimit(RLIMIT_CORE, &rl);
+	}
 	/* getopt's own messages then start "pullmail: ", like ours. */
 	if (argc > 0)
 		argv[0] = (char *)"pullmail";

@@ -433,6 +433,8 @@ unsigned char *b64_decode(const char *, size_t *);
 
 /* auth.c: the password for an account (config, command or prompt). */
 char	*auth_password(const struct account *, struct pm_err *);
+char	*netrc_password(const char *, const char *, const char *,
+	    struct pm_err *);
 
 #include <signal.h>
 extern volatile sig_atomic_t fetch_stop;

@@ -2,8 +2,12 @@
 
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../src/pullmail.h"
 #include "tap.h"
@@ -73,5 +77,44 @@ main(void)
 	    strchr(p, '\xc3') == NULL, "escape sequences neutralised");
 	printf("# %s\n", p);
 	free(p);
+	/* ~/.netrc */
+	{
+		char	 dir[] = "/tmp/pm-netrc-XXXXXX", path[300];
+		struct pm_err err = { 0, NULL };
+		FILE	*f;
+
+		mkdtemp(dir);
+		snprintf(path, sizeof(path), "%s/netrc", dir);
+		f = fopen(path, "w");
+		fputs("default login joe password dflt\n"
+		    "machine other.example login joe password nope\n"
+		    "macdef init\nmachine pop.example.net password evil\n\n"
+		    "machine pop.example.net login ann password annpw\n"
+		    "machine POP.example.net\n  login joe\n  password \"s p\"\n",
+		    f);
+		fclose(f);
+		chmod(path, 0600);
+		p = netrc_password(path, "pop.example.net", "joe", &err);
+		is_str(p, "s p", "netrc: machine and login match, quoted value");
+		free(p);
+		p = netrc_password(path, "pop.example.net", "ann", &err);
+		is_str(p, "annpw", "netrc: the entry for that login");
+		free(p);
+		p = netrc_password(path, "elsewhere.example", "joe", &err);
+		is_str(p, "dflt", "netrc: default entry as the fallback");
+		free(p);
+		p = netrc_password(path, "elsewhere.example", "bob", &err);
+		ok(p == NULL, "netrc: no entry for that login");
+		chmod(path, 0644);
+		p = netrc_password(path, "pop.example.net", "joe", &err);
+		ok(p == NULL && err.status == 78 &&
+		    strstr(err.msg, "mode 0644") != NULL,
+		    "netrc readable by others: refused");
+		err_clear(&err);
+		unlink(path);
+		p = netrc_password(path, "pop.example.net", "joe", &err);
+		ok(p == NULL && err.status == 0, "no netrc: nothing, no error");
+		rmdir(dir);
+	}
 	return done();
 }
