@@ -43,6 +43,7 @@ enum ktype {
 	K_SIZE,		/* bytes, with an optional K, M or G */
 	K_AUTH,
 	K_FPR,		/* sha256:AB:CD:... */
+	K_AUTOBOOL,	/* auto, yes or no: -1, 1, 0 */
 	K_TLSVER,
 	K_CMD		/* a command line: split to check its quoting */
 };
@@ -84,6 +85,7 @@ static const struct key keys[] = {
 	{ "mbox_lock_timeout",	K_SECS,	OFF(mbox_lock_timeout) },
 	{ "mda_timeout",	K_SECS,	OFF(mda_timeout) },
 	{ "timeout",		K_SECS,	OFF(timeout) },
+	{ "pipelining",		K_AUTOBOOL, OFF(pipelining) },
 };
 #undef OFF
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -368,6 +370,15 @@ set_key(struct account *a, const struct key *k, const char *v,
 		free(*(char **)field);
 		*(char **)field = xstrdup(v);
 		break;
+	case K_AUTOBOOL:
+		if (strcasecmp(v, "auto") == 0)
+			*(int *)field = -1;
+		else if (parse_bool(v, (int *)field) == -1) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: \"%s\" is not "
+			    "auto, yes or no", path, sect, k->name, v);
+			return -1;
+		}
+		break;
 	case K_TLSVER:
 		if (strcmp(v, "1.2") == 0)
 			*(int *)field = 12;
@@ -550,6 +561,11 @@ conf_dump(FILE *f, const struct config *conf, char **names, int nnames)
 					fprintf(f, "%s = %s\n", k->name,
 					    *(char * const *)field);
 				break;
+			case K_AUTOBOOL:
+				fprintf(f, "%s = %s\n", k->name,
+				    *(const int *)field < 0 ? "auto" :
+				    *(const int *)field ? "yes" : "no");
+				break;
 			case K_TLSVER:
 				fprintf(f, "%s = %s\n", k->name,
 				    *(const int *)field == 13 ? "1.3" : "1.2");
@@ -616,6 +632,8 @@ check_keys(dictionary *d, const char *sect, const char *path,
 	for (i = 0; i < n; i++) {
 		k = strchr(names[i], ':');
 		k = k == NULL ? names[i] : k + 1;
+		if (strcmp(k, "jobs") == 0 && strcmp(sect, "defaults") == 0)
+			continue;
 		if (key_find(k) == NULL) {
 			err_set(err, EX_CONFIG, "%s: [%s] %s: unknown key",
 			    path, sect, k);
@@ -726,6 +744,7 @@ account_build(dictionary *d, const char *sect, const char *path,
 	a->name = xstrdup(sect);
 	a->tls = TLSM_IMPLICIT;
 	a->tls_min = 12;
+	a->pipelining = -1;
 	a->timeout = 60;
 	a->received_header = 1;
 	a->mbox_lock_timeout = 30;
@@ -826,6 +845,17 @@ conf_load(const char *path, struct config *conf, struct pm_err *err)
 		goto out;
 	}
 
+	conf->jobs = 1;
+	if ((sect = iniparser_getstring(d, "defaults:jobs", NULL)) != NULL) {
+		const char *errstr;
+
+		conf->jobs = strtonum(sect, 1, 64, &errstr);
+		if (errstr != NULL) {
+			err_set(err, EX_CONFIG, "%s: [defaults] jobs: \"%s\" is "
+			    "not a number from 1 to 64", path, sect);
+			goto out;
+		}
+	}
 	n = iniparser_getnsec(d);
 	for (i = 0; i < n; i++) {
 		sect = iniparser_getsecname(d, i);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <unistd.h>
 #include <vis.h>
 
 #include "pullmail.h"
@@ -34,16 +35,27 @@ log_verbosity(void)
 	return verbosity;
 }
 
+/*
+ * One write(2) per line, so that lines from accounts fetched in parallel
+ * (-j) never interleave.
+ */
 static void
 vlog(int pri, const char *fmt, va_list ap)
 {
 	char	 buf[4096];
+	int	 n;
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	if (use_syslog)
-		syslog(pri, "%s", buf);
-	else
-		fprintf(stderr, "pullmail: %s\n", buf);
+	n = snprintf(buf, sizeof(buf), "pullmail: ");
+	vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	if (use_syslog) {
+		syslog(pri, "%s", buf + n);
+		return;
+	}
+	n = strlen(buf);
+	buf[n++] = '\n';
+	fflush(stderr);
+	if (write(STDERR_FILENO, buf, n) == -1)
+		return;
 }
 
 void

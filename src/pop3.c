@@ -265,6 +265,9 @@ pop3_connect(struct pop3 *p, const struct account *a, int inspect,
 		return -1;
 	if (a->tls == TLSM_STARTTLS && starttls(p) == -1)
 		return -1;
+	/* pipelining = yes for servers that pipeline without saying so. */
+	if (a->pipelining >= 0)
+		p->pipelining = a->pipelining;
 	return 0;
 }
 

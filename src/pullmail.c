@@ -9,7 +9,9 @@
 #include "config.h"
 
 #include <sys/resource.h>
+#include <sys/wait.h>
 
+#include <errno.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -52,6 +54,8 @@ usage(int status)
 "  -d, --daemon SECS   fetch every SECS seconds until SIGTERM; SIGHUP re-reads\n"
 "                      the config, SIGUSR1 fetches now\n"
 "      --syslog        log to syslog (facility mail) instead of stderr\n"
+"  -j, --jobs N        fetch up to N accounts at once (default 1, or jobs\n"
+"                      in [defaults])\n"
 "  -v, --verbose       say more; -vv adds a protocol trace (secrets hidden)\n"
 "  -q, --quiet         print errors only\n"
 "  -h, --help          show this help\n"
@@ -149,6 +153,92 @@ run_once(struct config *conf, char **names, int nnames, const char *statedir,
 	return status;
 }
 
+static int
+selected(const struct account *a, char **names, int nnames)
+{
+	int	 i;
+
+	if (nnames == 0)
+		return 1;
+	for (i = 0; i < nnames; i++)
+		if (strcasecmp(names[i], a->name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Wait for one child of run_parallel; record its status by account. */
+static void
+reap(pid_t *pids, int *statuses, int n, int *running)
+{
+	pid_t	 pid;
+	int	 st, i;
+
+	while ((pid = wait(&st)) == -1 && errno == EINTR)
+		;
+	if (pid == -1)
+		fatalx("wait: %s", strerror(errno));
+	for (i = 0; i < n; i++)
+		if (pids[i] == pid) {
+			statuses[i] = WIFEXITED(st) ? WEXITSTATUS(st) :
+			    EX_SOFTWARE;
+			pids[i] = 0;
+			(*running)--;
+			return;
+		}
+}
+
+/*
+ * -j: up to jobs accounts at once, one process each, each with its own
+ * lock and state. Each process writes whole lines, so the output stays
+ * readable; the status is, as in a sequential run, that of the first
+ * account (in file order) that failed.
+ */
+static int
+run_parallel(struct config *conf, char **names, int nnames,
+    const char *statedir, const struct run_opts *opts, int show, int jobs)
+{
+	struct account		*a;
+	struct fetch_stats	 st;
+	pid_t			*pids, pid;
+	int			*statuses, n = 0, i = 0, running = 0, s, status = 0;
+
+	TAILQ_FOREACH(a, &conf->accounts, entry)
+		n++;
+	pids = xcalloc(n, sizeof(*pids));
+	statuses = xcalloc(n, sizeof(*statuses));
+	TAILQ_FOREACH(a, &conf->accounts, entry) {
+		if (fetch_stop)
+			break;
+		if (!selected(a, names, nnames)) {
+			i++;
+			continue;
+		}
+		while (running >= jobs)
+			reap(pids, statuses, n, &running);
+		fflush(stdout);
+		fflush(stderr);
+		if ((pid = fork()) == -1)
+			fatalx("fork: %s", strerror(errno));
+		if (pid == 0) {
+			s = fetch_account(a, statedir, opts, &st);
+			if (s == 0 && (show > 1 || (show == 1 &&
+			    (st.fetched > 0 || st.deleted > 0))))
+				summary(a, &st, opts);
+			fflush(stdout);
+			_exit(s);
+		}
+		pids[i++] = pid;
+		running++;
+	}
+	while (running > 0)
+		reap(pids, statuses, n, &running);
+	for (i = 0; i < n && status == 0; i++)
+		status = statuses[i];
+	free(pids);
+	free(statuses);
+	return status;
+}
+
 static void
 on_signal(int sig)
 {
@@ -241,6 +331,7 @@ main(int argc, char **argv)
 		{ "serverinfo",	no_argument,		NULL, 'I' },
 		{ "daemon",	required_argument,	NULL, 'd' },
 		{ "syslog",	no_argument,		NULL, 'L' },
+		{ "jobs",	required_argument,	NULL, 'j' },
 		{ "verbose",	no_argument,		NULL, 'v' },
 		{ "quiet",	no_argument,		NULL, 'q' },
 		{ "help",	no_argument,		NULL, 'h' },
@@ -253,7 +344,7 @@ main(int argc, char **argv)
 	char			*path = NULL, *statedir;
 	int			 ch, verbose = 0, quiet = 0, status = 0, i;
 	int			 show, anynew = 0, dump = 0, interval = 0;
-	int			 info = 0;
+	int			 info = 0, jobs = 0;
 	const char		*errstr;
 
 	memset(&opts, 0, sizeof(opts));
@@ -266,7 +357,7 @@ main(int argc, char **argv)
 	/* getopt's own messages then start "pullmail: ", like ours. */
 	if (argc > 0)
 		argv[0] = (char *)"pullmail";
-	while ((ch = getopt_long(argc, argv, "C:kacld:vqhV", longopts,
+	while ((ch = getopt_long(argc, argv, "C:kacld:j:vqhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -307,6 +398,14 @@ main(int argc, char **argv)
 			break;
 		case 'L':
 			use_syslog = 1;
+			break;
+		case 'j':
+			jobs = strtonum(optarg, 1, 64, &errstr);
+			if (errstr != NULL) {
+				fprintf(stderr, "pullmail: -j %s: not a number "
+				    "from 1 to 64\n", optarg);
+				return EX_USAGE;
+			}
 			break;
 		case 'v':
 			verbose++;
@@ -400,7 +499,15 @@ main(int argc, char **argv)
 
 	opts.progress = !quiet && verbose == 0 && !use_syslog &&
 	    interval == 0 && isatty(STDERR_FILENO);
-	if (interval == 0) {
+	if (jobs == 0)
+		jobs = conf.jobs;
+	/* -c, -l and --mark-seen answer for all accounts: one at a time. */
+	if (opts.check || opts.list || opts.mark_seen)
+		jobs = 1;
+	if (interval == 0 && jobs > 1) {
+		status = run_parallel(&conf, argv, argc, statedir, &opts, show,
+		    jobs);
+	} else if (interval == 0) {
 		status = run_once(&conf, argv, argc, statedir, &opts, show,
 		    &anynew);
 		/* -c answers a script's question: is there new mail? */
@@ -410,8 +517,12 @@ main(int argc, char **argv)
 		log_info("polling every %d seconds", interval);
 		while (!got_stop) {
 			got_usr1 = 0;
-			run_once(&conf, argv, argc, statedir, &opts, show,
-			    &anynew);
+			if (jobs > 1)
+				run_parallel(&conf, argv, argc, statedir,
+				    &opts, show, jobs);
+			else
+				run_once(&conf, argv, argc, statedir, &opts,
+				    show, &anynew);
 			daemon_sleep(interval);
 			if (got_hup && !got_stop) {
 				struct config	 fresh;

@@ -91,12 +91,14 @@ struct account {
 	int			 mbox_lock_timeout; /* seconds */
 	int			 mda_timeout;	/* seconds */
 	int			 timeout;	/* seconds */
+	int			 pipelining;	/* -1 as advertised, 0 no, 1 yes */
 	TAILQ_ENTRY(account)	 entry;
 };
 TAILQ_HEAD(accounts, account);
 
 struct config {
 	char		*path;
+	int		 jobs;		/* [defaults] jobs */
 	struct accounts	 accounts;
 };
 
