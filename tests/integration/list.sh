@@ -1,0 +1,170 @@
+#!/bin/bash
+# list.sh - pullmail -l: the table of the messages on the server, their
+# state (new/seen), decoded subjects and senders made safe for a terminal
+# (no escape sequences, controls or direction overrides get through), and
+# that listing changes nothing.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+# Faster variants of lib.sh's server_count, maildir_count, seed and
+# mailcheck, with the same behaviour, for a loaded machine.
+_count_msgs() { # DIR: messages in DIR/new and DIR/cur
+	local -a f
+	shopt -s nullglob
+	f=("$1"/new/* "$1"/cur/*)
+	shopt -u nullglob
+	echo "${#f[@]}"
+}
+server_count() { _count_msgs "$SERVER_MAILDIR"; }
+maildir_count() { _count_msgs "$MAILDIR"; }
+seed() {
+	local n=$1 stage first
+	shift
+	_seed_calls=$((_seed_calls + 1))
+	stage=$T/gen.$_seed_calls
+	first=$(($(find "$EXPECTED" -type f | wc -l) + 1))
+	"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$stage" --count "$n" \
+		--seed $((20240600 + _seed_calls)) --first "$first" "$@" ||
+		bail_out "genmail.py failed"
+	cp "$stage"/* "$EXPECTED"/ || bail_out "copying messages failed"
+	bash "$TESTLIB/dovecot.sh" seed "$SERVER" "$stage" || bail_out "seeding the server failed"
+	rm -rf "$stage"
+}
+mailcheck() {
+	local rc
+	MC_OUT=$("$PYTHON3" -S "$TESTLIB/mailcheck.py" --expected "$EXPECTED" \
+		--maildir "$MAILDIR" --strip-received "$@" 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] || diag "$MC_OUT"
+	return $rc
+}
+
+# seed_raw NAME SUBJECT-BYTES [FROM-BYTES]: seed one hand-made message with
+# that Subject (printf %b escapes), as the next message
+seed_raw() {
+	local stage=$T/raw.$1 from=${3:-Mallory <mallory@example.org>}
+	mkdir -p "$stage"
+	{
+		printf 'Return-Path: <mallory@example.org>\n'
+		printf 'From: %b\n' "$from"
+		printf 'To: Test <pmtest@example.org>\n'
+		printf 'Subject: %b\n' "$2"
+		printf 'Date: Mon, 08 Jan 2024 10:00:00 +0000\n'
+		printf 'Message-ID: <%s.raw@example.org>\n' "$1"
+		printf 'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n'
+		printf 'Hostile headers, harmless body.\n'
+	} >"$stage/$1.eml" || bail_out "cannot write $stage/$1.eml"
+	cp "$stage/$1.eml" "$EXPECTED/" || bail_out "copying $1 failed"
+	bash "$TESTLIB/dovecot.sh" seed "$SERVER" "$stage" || bail_out "seeding $1 failed"
+	rm -rf "$stage"
+}
+
+# unsafe FILE...: describe what in FILEs could act on a terminal (nothing
+# if they are clean): malformed UTF-8, C0 controls but newline, DEL, C1
+# controls (as UTF-8 or raw bytes), direction overrides and isolates, line
+# and paragraph separators
+unsafe() {
+	"$PYTHON3" -S - "$@" <<'EOF'
+import sys
+bad = set(range(0x00, 0x20)) - {0x0a}
+bad |= {0x7f} | set(range(0x80, 0xa0))
+bad |= set(range(0x202a, 0x202f)) | set(range(0x2066, 0x206a))
+bad |= {0x2028, 0x2029, 0x061c, 0x200e, 0x200f}
+for path in sys.argv[1:]:
+    data = open(path, "rb").read()
+    for b in (b"\x1b", b"\x07", b"\xc2\x9b", b"\xe2\x80\xae"):
+        if b in data:
+            print("%s: byte sequence %r" % (path, b))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        print("%s: malformed UTF-8: %s" % (path, e))
+        text = data.decode("utf-8", "replace")
+    for i, ch in enumerate(text):
+        if ord(ch) in bad:
+            print("%s: U+%04X at character %d" % (path, ord(ch), i))
+            break
+EOF
+}
+
+# snapshot: server count, Maildir listing and UIDL cache bytes (a cache
+# that holds only its header line counts as no cache: -l may create it)
+snapshot() {
+	printf 'server=%s\n' "$(server_count)"
+	find "$MAILDIR" -type f 2>/dev/null | sort
+	if [ -e "$CACHE" ] && [ "$(cat "$CACHE")" != "pullmail-uidl 1" ]; then
+		od -An -c "$CACHE"
+	else
+		echo "no cache records"
+	fi
+}
+
+# matches TEXT REGEX: TEXT matches the extended regular expression
+matches() { [[ $1 =~ $2 ]]; }
+
+# states: the STATE column of the table in $PM_OUT, counted ("new=N seen=M")
+states() {
+	printf '%s\n' "$PM_OUT" | awk 'NR > 2 { n[$5]++ }
+		END { printf "new=%d seen=%d other=%d\n", n["new"], n["seen"], NR - 2 - n["new"] - n["seen"] }'
+}
+
+start_server
+CACHE=$STATE_DIR/$ACCOUNT.uidl
+
+seed 16 --mix edge
+seed_raw msg-00017 '\xe2\x80\xaeRLO override =?UTF-8?Q?=1B]0;pwned=07?= hidden'
+seed_raw msg-00018 'C1 \xc2\x9b31mraw\xc2\x9b0m \x9b bare =?UTF-8?Q?=C2=9B31m?= =?ISO-8859-1?Q?=9B?= tab\there bel\a =?UTF-8?B?4oCu?= ls=?UTF-8?Q?=E2=80=A8?=sep' \
+	'=?UTF-8?Q?Evil=1B[2J=E2=80=AE?= <evil@example.org>'
+N=18
+
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" keep=yes
+before=$(snapshot)
+run_pm -l
+is "$PM_RC" 0 "-l: exit status 0" || show_pm
+is "$(printf '%s\n' "$PM_OUT" | sed -n 1p)" "$ACCOUNT: $N messages on $POP3_TLS_HOST" \
+	"-l: first line '$ACCOUNT: $N messages on $POP3_TLS_HOST'"
+hdr=$(printf '%s\n' "$PM_OUT" | sed -n 2p)
+re='^ *NUM +SIZE +DATE +STATE +FROM +SUBJECT$'
+ok "-l: a header line NUM SIZE DATE STATE FROM SUBJECT" matches "$hdr" "$re"
+is "$(line_count "$PM_OUT")" $((N + 2)) "-l: one row per message"
+is "$(printf '%s\n' "$PM_OUT" | awk 'NR > 2 { print $1 }' | tr '\n' ' ')" \
+	"$(seq 1 $N | tr '\n' ' ')" "-l: rows numbered 1..$N"
+is "$(states)" "new=$N seen=0 other=0" "-l: every message new"
+contains "$PM_OUT" "Grüße — 日本語" "-l: UTF-8 encoded word decoded"
+contains "$PM_OUT" "Grüße aus Köln" "-l: ISO-8859-1 encoded word decoded"
+contains "$PM_OUT" "Jürgen Müller" "-l: encoded sender decoded"
+contains "$PM_OUT" "Raw UTF-8 subject: über café 日本" "-l: raw UTF-8 subject shown"
+contains "$PM_OUT" "Terminal ?[31mRED?[0m escape ?]0;pwned? in subject" \
+	"-l: ESC and BEL in the subject shown as ?"
+lacks "$PM_OUT" "=?UTF-8?Q?=1B" "-l: the encoded word hiding an ESC is decoded"
+lacks "$PM_OUT" $'\xe2\x80\xae' "-l: no raw RLO override"
+lacks "$PM_OUT" $'\e' "-l: no ESC"
+is "$(unsafe "$T/pm.out" "$T/pm.err")" "" "-l: stdout and stderr safe for a terminal"
+is "$PM_ERR" "" "-l: nothing on stderr"
+is "$(snapshot)" "$before" "-l: server, Maildir and UIDL cache unchanged"
+
+run_pm -l -q
+is "$PM_RC" 0 "-l -q: exit status 0" || show_pm
+is "$(line_count "$PM_OUT")" $((N + 2)) "-l -q: the table still printed"
+
+# fetch everything, keeping it on the server: every row then says seen
+run_pm -v
+is "$PM_RC" 0 "fetch, keep: exit status 0" || show_pm
+is "$(maildir_count)" $N "fetch, keep: $N delivered"
+ok "fetch, keep: Maildir identical to the seed" mailcheck
+is "$(unsafe "$T/pm.out" "$T/pm.err")" "" "fetch -v: the lines per message are safe for a terminal"
+contains "$PM_ERR" "Grüße — 日本語" "fetch -v: the subject decoded"
+
+seed 2
+before=$(snapshot)
+run_pm -l -v
+is "$PM_RC" 0 "-l after fetch: exit status 0" || show_pm
+is "$(line_count "$PM_OUT")" $((N + 4)) "-l after fetch: $((N + 2)) rows"
+is "$(states)" "new=2 seen=$N other=0" "-l after fetch: $N seen, 2 new"
+is "$(printf '%s\n' "$PM_OUT" | awk 'NR > 2 + '$N' { print $5 }' | tr '\n' ' ')" "new new " \
+	"-l after fetch: the 2 last ones are new"
+is "$(unsafe "$T/pm.out" "$T/pm.err")" "" "-l -v after fetch: stdout and stderr safe for a terminal"
+is "$(snapshot)" "$before" "-l after fetch: server, Maildir and UIDL cache unchanged"
+ok "-l after fetch: UIDL cache exists (compared byte for byte)" test -s "$CACHE"
+
+done_testing
