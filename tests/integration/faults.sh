@@ -493,8 +493,8 @@ launch fault_case 75 0 yes "message 4: DELE refused" err-dele=4
 
 # refusals with response codes
 launch fault_case 75 0 no "server refused the connection: [IN-USE] mailbox locked" greeting-err
-launch fault_case 75 0 no "login refused: [LOGIN-DELAY] wait 5 minutes" login-delay
-launch fault_case 77 0 no "login refused: [AUTH] invalid credentials" auth-err
+launch fault_case 75 0 no "login refused (USER): [LOGIN-DELAY] wait 5 minutes" login-delay
+launch fault_case 77 0 no "login refused (USER): [AUTH] invalid credentials" auth-err
 
 # tolerated: a lying LIST size, no UIDL, no PIPELINING
 launch fault_case 0 0 yes "" lie-size=3:10
@@ -516,7 +516,7 @@ launch fault_case 76 0 no 'expected +OK or -ERR, got "HELLO"' garbage-reply
 
 # a server's text cannot reach the terminal raw
 escape_case() {
-	fault_case 77 0 no "login refused: " escape-in-err
+	fault_case 77 0 no "login refused (USER): " escape-in-err
 	contains "$FIRST_ERR" '\033[31mred\033]0;title' \
 		"[escape-in-err] the refusal text is shown escaped"
 }
