@@ -3,6 +3,7 @@
 
 usage: fakepop.py --maildir DIR --port-file FILE [--log FILE]
                   [--tls-cert CERT --tls-key KEY] [--fault SPEC]...
+                  [--password P] [--sasl "XOAUTH2 OAUTHBEARER"] [--token T]
 
 Listens on 127.0.0.1 (a free port, written to FILE once listening) and
 serves one connection at a time until killed, or for at most 120 seconds.
@@ -13,9 +14,40 @@ carried out (the files removed) only at QUIT in the TRANSACTION state.
 A fault SPEC is NAME, NAME=ARG, optionally followed by "@all"; without
 "@all" a fault applies to the first connection only.  See FAULTS below and
 tests/lib/README.  Standard library only.
+
+OAuth (RFC 7628 and Google's XOAUTH2): --sasl "XOAUTH2 OAUTHBEARER" adds
+"SASL XOAUTH2 OAUTHBEARER" to CAPA and enables AUTH for those mechanisms
+(AUTH of any other mechanism is refused).  The token can come as an
+initial response on the AUTH line or, after "AUTH MECH", following a "+ ";
+by default both forms work.  The decoded message must be exactly (^A is
+the byte 0x01)
+    XOAUTH2      user=u^Aauth=Bearer TOKEN^A^A
+    OAUTHBEARER  n,a=u,^Ahost=127.0.0.1^Aport=PORT^Aauth=Bearer TOKEN^A^A
+(PORT: the port listened on; --oauth-host changes the host) and TOKEN the
+one given with --token (without --token no token is accepted); anything
+else is a "V:" line and -ERR, a well-formed message with another token
+"S: MECH wrong token" and -ERR [AUTH].  The modes (faults):
+    oauth-ir-only    only the initial-response form: "AUTH MECH" alone -ERR
+    oauth-no-ir      (Microsoft style) an initial response gets -ERR; only
+                     "AUTH MECH", "+ ", token line works
+    oauth-error      the token (either form, right or wrong) is answered
+                     with "+ " and base64 of {"status":"401",...}; after
+                     the client's acknowledgement -ERR [AUTH]; logs whether
+                     the acknowledgement was right (an empty line for
+                     XOAUTH2, "AQ==" for OAUTHBEARER)
+    oauth-bare-plus  the continuation asking for the token is "+" without
+                     the space RFC 5034 asks for
+Transcript lines: "C: AUTH MECH ***" (initial response hidden), "C: ***"
+for a token line, "S: MECH accepted (initial response|continuation)",
+"S: MECH initial response refused", "S: MECH without initial response
+refused", "S: MECH error challenge sent", "S: MECH error acknowledged
+correctly", "V: MECH wrong acknowledgement ...", "V: MECH malformed ...".
 """
 
 import argparse
+import base64
+import binascii
+import json
 import os
 import signal
 import socket
@@ -50,9 +82,17 @@ FAULTS = {
     "escape-in-err": None,
     "stls-inject": None,
     "huge-msg": "num",
+    "oauth-ir-only": None,
+    "oauth-no-ir": None,
+    "oauth-error": None,
+    "oauth-bare-plus": None,
 }
 
 USER, PASSWORD = b"u", b"p"
+OAUTH_MECHS = (b"XOAUTH2", b"OAUTHBEARER")
+OAUTH_ERROR = json.dumps({"status": "401", "schemes": "bearer",
+                          "scope": "https://mail.google.com/"},
+                         separators=(",", ":")).encode()
 SAFETY_NET = 120        # seconds before the server exits by itself
 IDLE = 60               # seconds a client may stay silent
 STALL = 600             # seconds a stall lasts (or until the client leaves)
@@ -119,6 +159,12 @@ class Server:
             self.tls.load_cert_chain(args.tls_cert, args.tls_key)
         self.retrieved = set()      # UIDs sent completely, any connection
         self.conn_no = 0
+        self.password = args.password.encode("utf-8", "surrogateescape")
+        self.sasl = args.sasl.upper().encode().split() if args.sasl else []
+        self.token = args.token.encode("utf-8", "surrogateescape") \
+            if args.token is not None else None
+        self.oauth_host = args.oauth_host.encode()
+        self.port = 0               # set once listening
 
     def log(self, line):
         if self.logf:
@@ -178,6 +224,10 @@ class Session:
     def log_cmd(self, line):
         if line[:5].upper() == b"PASS ":
             line = line[:4] + b" ***"
+        elif line[:5].upper() == b"AUTH ":
+            words = line.split(b" ")
+            if len(words) > 2:
+                line = b" ".join(words[:2]) + b" ***"
         self.srv.log("C: " + vis(line))
 
     def wait_peer(self, seconds):
@@ -314,6 +364,8 @@ class Session:
         caps.append(b"RESP-CODES")
         if self.srv.tls and not self.in_tls and self.state == "auth":
             caps.append(b"STLS")
+        if self.srv.sasl:
+            caps.append(b"SASL " + b" ".join(self.srv.sasl))
         self.multi(b"+OK capability list follows", caps)
 
     def cmd_NOOP(self, args):
@@ -345,13 +397,110 @@ class Session:
             self.err(b"[AUTH] invalid credentials")
         elif self.fault("escape-in-err"):
             self.err(b"\x1b[31mred\x1b]0;title\x07")
-        elif self.user == USER and args == [PASSWORD]:
+        elif self.user == USER and args == [self.srv.password]:
             self.load()
             self.state = "transaction"
             self.ok(b"logged in")
         else:
             self.user = None
             self.err(b"[AUTH] invalid user name or password")
+
+    def cmd_AUTH(self, args):
+        if not args:
+            self.err(b"AUTH needs a mechanism")
+            return
+        mech = args[0].upper()
+        if mech not in self.srv.sasl:
+            self.err(b"unsupported authentication mechanism")
+            return
+        if mech not in OAUTH_MECHS:
+            self.err(b"[SYS/PERM] fakepop does not implement " + mech)
+            return
+        self.oauth(mech.decode(), args[1] if len(args) > 1 else None)
+
+    def sasl_line(self, secret):
+        """A client's SASL response line (logged as *** if secret)."""
+        line = self.readline()
+        self.srv.log("C: " + ("***" if secret and line not in (b"", b"*")
+                              else vis(line)))
+        return line
+
+    def oauth_expected(self, mech):
+        """The message expected, as (prefix, suffix) around the token."""
+        if mech == "XOAUTH2":
+            return b"user=" + USER + b"\x01auth=Bearer ", b"\x01\x01"
+        return (b"n,a=" + USER + b",\x01host=" + self.srv.oauth_host +
+                b"\x01port=" + str(self.srv.port).encode() +
+                b"\x01auth=Bearer ", b"\x01\x01")
+
+    def oauth(self, mech, ir):
+        if ir is not None:
+            if self.fault("oauth-no-ir"):
+                self.srv.log("S: %s initial response refused" % mech)
+                self.err(b"[AUTH] initial response not supported")
+                return
+            form = "initial response"
+            data = ir
+        else:
+            if self.fault("oauth-ir-only"):
+                self.srv.log("S: %s without initial response refused" % mech)
+                self.err(b"[AUTH] %s needs an initial response" %
+                         mech.encode())
+                return
+            form = "continuation"
+            self.send(b"+\r\n" if self.fault("oauth-bare-plus")
+                      else b"+ \r\n")
+            data = self.sasl_line(True)
+            if data == b"*":
+                self.srv.log("S: %s cancelled by the client" % mech)
+                self.err(b"authentication cancelled")
+                return
+        # The message, decoded and checked byte for byte.
+        try:
+            msg = base64.b64decode(data, validate=True) if data != b"=" \
+                else b""
+        except (binascii.Error, ValueError):
+            msg = None
+        prefix, suffix = self.oauth_expected(mech)
+        token = None
+        if msg is not None and msg.startswith(prefix) and \
+                msg.endswith(suffix) and \
+                len(msg) >= len(prefix) + len(suffix):
+            token = msg[len(prefix):len(msg) - len(suffix)]
+            if b"\x01" in token:
+                token = None
+        good = token is not None and self.srv.token is not None and \
+            token == self.srv.token
+        if msg is None:
+            self.srv.log("V: %s malformed: not base64 (%s)" % (mech, form))
+        elif token is None:
+            shown = msg
+            if self.srv.token:
+                shown = shown.replace(self.srv.token, b"TOKEN")
+            self.srv.log("V: %s malformed message (%s): %s" %
+                         (mech, form, vis(shown[:300])))
+        elif not good:
+            self.srv.log("S: %s wrong token (%s)" % (mech, form))
+        if self.fault("oauth-error"):
+            self.send(b"+ " + base64.b64encode(OAUTH_ERROR) + b"\r\n")
+            self.srv.log("S: %s error challenge sent (%s)" % (mech, form))
+            ack = self.sasl_line(False)
+            want = b"" if mech == "XOAUTH2" else b"AQ=="
+            if ack == want:
+                self.srv.log("S: %s error acknowledged correctly" % mech)
+            else:
+                self.srv.log("V: %s wrong acknowledgement %s (expected "
+                             "%s)" % (mech, repr(vis(ack[:40])),
+                                      repr(vis(want))))
+            self.err(b"[AUTH] invalid credentials")
+            return
+        if not good:
+            self.err(b"[AUTH] invalid credentials")
+            return
+        self.srv.log("S: %s accepted (%s)" % (mech, form))
+        self.load()
+        self.state = "transaction"
+        self.ok(b"logged in")
 
     def cmd_QUIT(self, args):
         if self.fault("drop-before-quit-reply"):
@@ -490,7 +639,7 @@ class Session:
         self.ok()
 
 
-AUTH_CMDS = {b"USER", b"PASS", b"STLS"}
+AUTH_CMDS = {b"USER", b"PASS", b"STLS", b"AUTH"}
 ANY_CMDS = {b"CAPA", b"QUIT", b"NOOP"}
 
 
@@ -502,6 +651,13 @@ def main():
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ap.add_argument("--fault", action="append", default=[])
+    ap.add_argument("--password", default=PASSWORD.decode(),
+                    help="the password of user u (default: p)")
+    ap.add_argument("--sasl", help='SASL mechanisms to offer in CAPA, '
+                    'e.g. "XOAUTH2 OAUTHBEARER"')
+    ap.add_argument("--token", help="the only OAuth token accepted")
+    ap.add_argument("--oauth-host", default="127.0.0.1",
+                    help="the host OAUTHBEARER must name")
     args = ap.parse_args()
     if bool(args.tls_cert) != bool(args.tls_key):
         ap.error("--tls-cert and --tls-key go together")
@@ -526,6 +682,7 @@ def main():
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", 0))
     ls.listen(16)
+    srv.port = ls.getsockname()[1]
     tmp = "%s.%d.tmp" % (args.port_file, os.getpid())
     with open(tmp, "w") as f:
         f.write("%d\n" % ls.getsockname()[1])
