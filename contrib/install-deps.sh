@@ -3,7 +3,8 @@
 # Debian 12 (as root, or through sudo).
 set -eu
 PKGS="build-essential autoconf automake pkg-config libssl-dev libbsd-dev
-libiniparser-dev dovecot-pop3d python3 openssl procmail maildrop faketime"
+libiniparser-dev dovecot-pop3d python3 openssl procmail maildrop faketime
+clang libclang-rt-14-dev"
 if [ "$(id -u)" -eq 0 ]; then
 	SUDO=
 elif command -v sudo >/dev/null 2>&1; then
