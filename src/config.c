@@ -523,6 +523,7 @@ conf_dump(FILE *f, const struct config *conf, char **names, int nnames)
 	uint64_t		 v;
 
 	fprintf(f, "# effective configuration of %s\n", conf->path);
+	fprintf(f, "\n[defaults]\njobs = %d\n", conf->jobs);
 	TAILQ_FOREACH(a, &conf->accounts, entry) {
 		int	 j;
 

@@ -74,6 +74,7 @@ struct session {
 	struct timespec		 started;
 	struct timespec		 last_shown;
 	uint64_t		 since_check;
+	uint64_t		 dropped;	/* bytes of a message dropped */
 };
 
 static double
@@ -214,6 +215,25 @@ sink(void *arg, const char *buf, size_t len)
 		return -1;
 	}
 	return deliver_write(&s->dlv, buf, len, &s->err);
+}
+
+/*
+ * Stopping (SIGTERM, SIGINT): a message already on its way when the
+ * message in hand is done is read and dropped, and stays on the server.
+ */
+static int
+drop(void *arg, const char *buf, size_t len)
+{
+	struct session	*s = arg;
+
+	(void)buf;
+	if ((s->dropped += len) > s->limit) {
+		err_set(&s->err, EX_PROTOCOL, "%s: protocol error: message %u "
+		    "is far larger than the %llu bytes announced", s->acct->host,
+		    s->cur->num, (unsigned long long)s->cur->size);
+		return -1;
+	}
+	return 0;
 }
 
 /* Retrieve one message whose +OK has been read; deliver and commit it. */
@@ -400,6 +420,15 @@ run(struct session *s)
 			free(v);
 			if (s->soft == 0)
 				s->soft = EX_TEMPFAIL;
+		} else if (fetch_stop) {
+			uint64_t	 wire;
+
+			s->cur = &s->msgs[idx];
+			s->limit = s->cur->size * 2 + MSG_SLACK;
+			s->dropped = 0;
+			if (pop3_body(p, drop, s, &wire) == -1)
+				goto out;
+			s->st->deferred++;
 		} else if (retrieve(s, idx) == -1)
 			goto out;
 		if (s->nbatch >= PM_BATCH_MSGS ||

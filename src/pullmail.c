@@ -72,6 +72,14 @@ usage(int status)
 static int	 use_syslog;
 static volatile sig_atomic_t	 got_hup, got_usr1, got_stop;
 
+/*
+ * -j: the children running now, for on_signal to pass SIGTERM and SIGINT
+ * on to. Each child has a process group of its own, so a ^C on the
+ * terminal reaches only the parent, which passes it on once.
+ */
+#define MAX_KIDS	64
+static volatile sig_atomic_t	 kids[MAX_KIDS];
+
 /* One line per account: printed on a terminal, or logged with --syslog. */
 static void
 summary(const struct account *a, const struct fetch_stats *st,
@@ -177,6 +185,9 @@ reap(pid_t *pids, int *statuses, int n, int *running)
 		;
 	if (pid == -1)
 		fatalx("wait: %s", strerror(errno));
+	for (i = 0; i < MAX_KIDS; i++)
+		if (kids[i] == pid)
+			kids[i] = 0;
 	for (i = 0; i < n; i++)
 		if (pids[i] == pid) {
 			statuses[i] = WIFEXITED(st) ? WEXITSTATUS(st) :
@@ -185,6 +196,29 @@ reap(pid_t *pids, int *statuses, int n, int *running)
 			(*running)--;
 			return;
 		}
+}
+
+/*
+ * -j: a password to be asked on the terminal is asked here, before the
+ * fork, one account at a time, so that prompts never overlap and no child
+ * reads the terminal. NULL with *status 0: nothing to ask here.
+ */
+static char *
+ask_first(const struct account *a, int *status)
+{
+	struct pm_err	 err = { 0, NULL };
+	char		*pw;
+
+	*status = 0;
+	if (a->password != NULL || a->password_command != NULL ||
+	    a->auth == AUTH_EXTERNAL || !isatty(STDIN_FILENO))
+		return NULL;
+	if ((pw = auth_password(a, &err)) == NULL) {
+		log_warnx("%s: %s", a->name, err.msg);
+		*status = err.status;
+		err_clear(&err);
+	}
+	return pw;
 }
 
 /*
@@ -200,12 +234,20 @@ run_parallel(struct config *conf, char **names, int nnames,
 	struct account		*a;
 	struct fetch_stats	 st;
 	pid_t			*pids, pid;
+	sigset_t		 block, old;
+	char			*pw;
 	int			*statuses, n = 0, i = 0, running = 0, s, status = 0;
+	int			 k;
 
 	TAILQ_FOREACH(a, &conf->accounts, entry)
 		n++;
 	pids = xcalloc(n, sizeof(*pids));
 	statuses = xcalloc(n, sizeof(*statuses));
+	if (jobs > MAX_KIDS)
+		jobs = MAX_KIDS;
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
 	TAILQ_FOREACH(a, &conf->accounts, entry) {
 		if (fetch_stop)
 			break;
@@ -215,11 +257,25 @@ run_parallel(struct config *conf, char **names, int nnames,
 		}
 		while (running >= jobs)
 			reap(pids, statuses, n, &running);
+		if (fetch_stop)
+			break;
+		if ((pw = ask_first(a, &s)) == NULL && s != 0) {
+			statuses[i++] = s;
+			continue;
+		}
 		fflush(stdout);
 		fflush(stderr);
+		/* No signal between the fork and the child's entry in kids. */
+		sigprocmask(SIG_BLOCK, &block, &old);
 		if ((pid = fork()) == -1)
 			fatalx("fork: %s", strerror(errno));
 		if (pid == 0) {
+			setpgid(0, 0);
+			for (k = 0; k < MAX_KIDS; k++)
+				kids[k] = 0;
+			sigprocmask(SIG_SETMASK, &old, NULL);
+			if (pw != NULL)
+				a->password = pw;
 			s = fetch_account(a, statedir, opts, &st);
 			if (s == 0 && (show > 1 || (show == 1 &&
 			    (st.fetched > 0 || st.deleted > 0))))
@@ -227,6 +283,15 @@ run_parallel(struct config *conf, char **names, int nnames,
 			fflush(stdout);
 			_exit(s);
 		}
+		setpgid(pid, pid);
+		for (k = 0; k < MAX_KIDS; k++)
+			if (kids[k] == 0) {
+				kids[k] = pid;
+				break;
+			}
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (pw != NULL)
+			freezero_str(pw);
 		pids[i++] = pid;
 		running++;
 	}
@@ -242,6 +307,8 @@ run_parallel(struct config *conf, char **names, int nnames,
 static void
 on_signal(int sig)
 {
+	int	 k, save = errno;
+
 	switch (sig) {
 	case SIGHUP:
 		got_hup = 1;
@@ -256,12 +323,16 @@ on_signal(int sig)
 		 * which loses nothing either: without QUIT the server keeps
 		 * every message.
 		 */
+		for (k = 0; k < MAX_KIDS; k++)
+			if (kids[k] != 0)
+				kill(kids[k], sig);
 		if (got_stop)
 			_exit(EX_TEMPFAIL);
 		got_stop = 1;
 		fetch_stop = 1;
 		break;
 	}
+	errno = save;
 }
 
 static void
@@ -344,7 +415,7 @@ main(int argc, char **argv)
 	char			*path = NULL, *statedir;
 	int			 ch, verbose = 0, quiet = 0, status = 0, i;
 	int			 show, anynew = 0, dump = 0, interval = 0;
-	int			 info = 0, jobs = 0;
+	int			 info = 0, jobs = 0, cli_jobs;
 	const char		*errstr;
 
 	memset(&opts, 0, sizeof(opts));
@@ -499,11 +570,15 @@ main(int argc, char **argv)
 
 	opts.progress = !quiet && verbose == 0 && !use_syslog &&
 	    interval == 0 && isatty(STDERR_FILENO);
+	cli_jobs = jobs;
 	if (jobs == 0)
 		jobs = conf.jobs;
 	/* -c, -l and --mark-seen answer for all accounts: one at a time. */
 	if (opts.check || opts.list || opts.mark_seen)
 		jobs = 1;
+	/* Several progress lines cannot share one terminal line. */
+	if (jobs > 1)
+		opts.progress = 0;
 	if (interval == 0 && jobs > 1) {
 		status = run_parallel(&conf, argv, argc, statedir, &opts, show,
 		    jobs);
@@ -539,6 +614,9 @@ main(int argc, char **argv)
 					TAILQ_INIT(&conf.accounts);
 					TAILQ_CONCAT(&conf.accounts,
 					    &fresh.accounts, entry);
+					conf.jobs = fresh.jobs;
+					if (cli_jobs == 0)
+						jobs = conf.jobs;
 					log_info("configuration re-read");
 				}
 			}
