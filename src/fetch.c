@@ -385,12 +385,14 @@ run(struct session *s)
 		while (p->pcount < (size_t)window) {
 			if (s->delhead < s->deltail) {
 				idx = s->todel[s->delhead++];
-				pop3_send(p, CMD_DELE, idx, "DELE %u",
-				    s->msgs[idx].num);
+				if (pop3_send(p, CMD_DELE, idx, "DELE %u",
+				    s->msgs[idx].num) == -1)
+					goto out;
 			} else if (next < nfetch) {
 				idx = fetch[next++];
-				pop3_send(p, CMD_RETR, idx, "RETR %u",
-				    s->msgs[idx].num);
+				if (pop3_send(p, CMD_RETR, idx, "RETR %u",
+				    s->msgs[idx].num) == -1)
+					goto out;
 				inflight_retr++;
 			} else
 				break;
@@ -488,7 +490,8 @@ fetch_account(struct account *a, const char *statedir,
 	connected = 1;
 	if (pop3_connect(&s.pop, a, 0, &s.err) == -1)
 		goto out;
-	if (auth_login(&s.pop, password) == -1)
+	if (auth_login(&s.pop, password) == -1 ||
+	    pop3_unsolicited(&s.pop) == -1)
 		goto out;
 	freezero_str(password);
 	password = NULL;

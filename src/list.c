@@ -362,7 +362,9 @@ list_messages(struct pop3 *p, const struct msg *m, size_t n,
 	    "FROM", "SUBJECT");
 	while (next < n || p->pcount > 0) {
 		while (next < n && p->pcount < (size_t)window) {
-			pop3_send(p, CMD_OTHER, next, "TOP %u 0", m[next].num);
+			if (pop3_send(p, CMD_OTHER, next, "TOP %u 0",
+			    m[next].num) == -1)
+				goto out;
 			next++;
 		}
 		if (pop3_reply(p, &cmd, &idx, &ok) == -1)

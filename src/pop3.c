@@ -108,6 +108,27 @@ read_status(struct pop3 *p, int *ok)
 	return 0;
 }
 
+/*
+ * Nothing may come from the server that no command asked for: a reply to
+ * a command never sent would be taken for the reply to the next one. What
+ * is already buffered when no command is in flight is such a reply.
+ */
+int
+pop3_unsolicited(struct pop3 *p)
+{
+	struct conn	*c = &p->conn;
+	size_t		 n = c->rlen - c->roff;
+	char		*v;
+
+	if (n == 0)
+		return 0;
+	v = log_vis(c->rbuf + c->roff, n > 60 ? 60 : n);
+	err_set(p->err, EX_PROTOCOL, "%s: protocol error: a reply to no "
+	    "command: \"%s\"", c->host, v);
+	free(v);
+	return -1;
+}
+
 /* Send one command and wait for its reply; for the unpipelined steps. */
 static int
 simple_cmd(struct pop3 *p, int *ok, const char *fmt, ...)
@@ -116,6 +137,8 @@ simple_cmd(struct pop3 *p, int *ok, const char *fmt, ...)
 	va_list	 ap;
 	int	 n;
 
+	if (pop3_unsolicited(p) == -1)
+		return -1;
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
 	va_end(ap);
@@ -285,6 +308,8 @@ pop3_auth_step(struct pop3 *p, const char *line, const char **challenge)
 	size_t		 len;
 	int		 ok;
 
+	if (pop3_unsolicited(p) == -1)
+		return -1;
 	log_trace('>', line, strlen(line));
 	conn_queue(&p->conn, line, strlen(line));
 	conn_queue(&p->conn, "\r\n", 2);
@@ -579,6 +604,8 @@ pop3_send(struct pop3 *p, enum pop3_cmd cmd, size_t idx, const char *fmt,
 
 	if (p->pcount == PM_WINDOW)
 		fatalx("pop3_send: window full");
+	if (p->pcount == 0 && pop3_unsolicited(p) == -1)
+		return -1;
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
 	va_end(ap);

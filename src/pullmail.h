@@ -296,6 +296,7 @@ int	 pop3_send(struct pop3 *, enum pop3_cmd, size_t, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
 int	 pop3_reply(struct pop3 *, enum pop3_cmd *, size_t *, int *);
 int	 pop3_body(struct pop3 *, body_sink, void *, uint64_t *);
+int	 pop3_unsolicited(struct pop3 *);
 int	 pop3_quit(struct pop3 *);
 char	*pop3_last_text(struct pop3 *);
 void	 pop3_close(struct pop3 *);

@@ -513,6 +513,9 @@ launch fault_case 76 0 no 'protocol error in UIDL reply: invalid UID' bad-uid
 launch fault_case 76 0 no 'line longer than 2048 bytes' long-line
 launch fault_case 76 0 no 'NUL byte in a reply' nul-in-reply
 launch fault_case 76 0 no 'expected +OK or -ERR, got "HELLO"' garbage-reply
+launch fault_case 76 0 no 'protocol error in LIST reply: bad size: "1 ' bad-size
+launch fault_case 76 0 no 'protocol error in UIDL reply: message number not in LIST' uidl-unknown-num
+launch fault_case 76 0 no 'protocol error: a reply to no command: "+OK 0 messages' extra-after-pass
 
 # a server's text cannot reach the terminal raw
 escape_case() {

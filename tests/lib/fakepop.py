@@ -79,6 +79,9 @@ FAULTS = {
     "long-line": None,
     "nul-in-reply": None,
     "garbage-reply": None,
+    "bad-size": None,
+    "uidl-unknown-num": None,
+    "extra-after-pass": None,
     "escape-in-err": None,
     "stls-inject": None,
     "huge-msg": "num",
@@ -400,6 +403,10 @@ class Session:
         elif self.user == USER and args == [self.srv.password]:
             self.load()
             self.state = "transaction"
+            if self.fault("extra-after-pass"):
+                # a reply to a command never sent: a fake LIST answer
+                self.send(b"+OK logged in\r\n+OK 0 messages\r\n.\r\n")
+                return
             self.ok(b"logged in")
         else:
             self.user = None
@@ -535,7 +542,10 @@ class Session:
         first = b"+OK %d messages" % len(self.live())
         if self.fault("nul-in-reply"):
             first = b"+OK %d\x00messages" % len(self.live())
-        self.multi(first, [b"%d %d" % (n, self.size(n)) for n in self.live()])
+        lines = [b"%d %d" % (n, self.size(n)) for n in self.live()]
+        if lines and self.fault("bad-size"):
+            lines[0] = lines[0] + b"x"
+        self.multi(first, lines)
 
     def cmd_UIDL(self, args):
         if self.fault("no-uidl"):
@@ -551,6 +561,8 @@ class Session:
         if 2 in self.live() and self.fault("dup-uid"):
             pass
         lines = [b"%d %s" % (n, self.uid(n)) for n in self.live()]
+        if lines and self.fault("uidl-unknown-num"):
+            lines[-1] = b"%d %s" % (max(self.live()) + 7, b"ghost")
         if self.fault("unterminated-uidl"):
             self.multi(b"+OK", lines, end=False)
             self.stall()
