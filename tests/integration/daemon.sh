@@ -7,39 +7,6 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
-# Faster variants of lib.sh's server_count, maildir_count, seed and
-# mailcheck, with the same behaviour, for a loaded machine.
-_count_msgs() { # DIR: messages in DIR/new and DIR/cur
-	local -a f
-	shopt -s nullglob
-	f=("$1"/new/* "$1"/cur/*)
-	shopt -u nullglob
-	echo "${#f[@]}"
-}
-server_count() { _count_msgs "$SERVER_MAILDIR"; }
-maildir_count() { _count_msgs "$MAILDIR"; }
-seed() {
-	local n=$1 stage first
-	shift
-	_seed_calls=$((_seed_calls + 1))
-	stage=$T/gen.$_seed_calls
-	first=$(($(find "$EXPECTED" -type f | wc -l) + 1))
-	"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$stage" --count "$n" \
-		--seed $((20240600 + _seed_calls)) --first "$first" "$@" ||
-		bail_out "genmail.py failed"
-	cp "$stage"/* "$EXPECTED"/ || bail_out "copying messages failed"
-	bash "$TESTLIB/dovecot.sh" seed "$SERVER" "$stage" || bail_out "seeding the server failed"
-	rm -rf "$stage"
-}
-mailcheck() {
-	local rc
-	MC_OUT=$("$PYTHON3" -S "$TESTLIB/mailcheck.py" --expected "$EXPECTED" \
-		--maildir "$MAILDIR" --strip-received "$@" 2>&1)
-	rc=$?
-	[ $rc -eq 0 ] || diag "$MC_OUT"
-	return $rc
-}
-
 # bg_pm NAME [ARG...]: start pullmail in the background like run_pm (output
 # in $T/NAME.out and $T/NAME.err); BG_PID is pullmail's own pid
 _bg_pids=
