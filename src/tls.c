@@ -167,7 +167,17 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 			ERR_clear_error();
 			return -1;
 		}
-		if ((l = ERR_get_error()) != 0) {
+		if ((l = ERR_get_error()) != 0 &&
+		    ERR_GET_LIB(l) == ERR_LIB_SSL &&
+		    (ERR_GET_REASON(l) == SSL_R_UNSUPPORTED_PROTOCOL ||
+		    ERR_GET_REASON(l) == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION)) {
+			/* No version in common: retrying will not help. */
+			ERR_error_string_n(l, buf, sizeof(buf));
+			err_set(err, EX_NOPERM, "%s: TLS handshake failed: the "
+			    "server does not offer TLS %s or later "
+			    "(tls_min_version): %s", c->host, a->tls_min == 13 ?
+			    "1.3" : "1.2", buf);
+		} else if (l != 0) {
 			ERR_error_string_n(l, buf, sizeof(buf));
 			err_set(err, EX_TEMPFAIL, "%s: TLS handshake failed: "
 			    "%s", c->host, buf);
