@@ -65,6 +65,20 @@ accept_for_pin(int preverify, X509_STORE_CTX *x)
 	return 1;
 }
 
+/* A certificate that failed verification; a name mismatch names the name. */
+static void
+not_accepted(struct pm_err *err, const char *host, const char *name, long vr)
+{
+	if (vr == X509_V_ERR_HOSTNAME_MISMATCH ||
+	    vr == X509_V_ERR_IP_ADDRESS_MISMATCH)
+		err_set(err, EX_NOPERM, "%s: server certificate not accepted: "
+		    "%s (it is not valid for %s)", host,
+		    X509_verify_cert_error_string(vr), name);
+	else
+		err_set(err, EX_NOPERM, "%s: server certificate not accepted: "
+		    "%s", host, X509_verify_cert_error_string(vr));
+}
+
 static int
 load_error(struct pm_err *err, const char *what, const char *path)
 {
@@ -161,9 +175,7 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 		}
 		vr = SSL_get_verify_result(ssl);
 		if (vr != X509_V_OK) {
-			err_set(err, EX_NOPERM, "%s: server certificate not "
-			    "accepted: %s", c->host,
-			    X509_verify_cert_error_string(vr));
+			not_accepted(err, c->host, name, vr);
 			ERR_clear_error();
 			return -1;
 		}
@@ -209,9 +221,7 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 			return -1;
 		}
 	} else if (!c->inspect && c->verify_result != X509_V_OK) {
-		err_set(err, EX_NOPERM, "%s: server certificate not accepted: "
-		    "%s", c->host, X509_verify_cert_error_string(
-		    c->verify_result));
+		not_accepted(err, c->host, name, c->verify_result);
 		X509_free(peer);
 		return -1;
 	}
