@@ -161,6 +161,7 @@ class Server:
         if args.tls_cert:
             self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.tls.load_cert_chain(args.tls_cert, args.tls_key)
+            self.tls.sni_callback = self.sni
             if args.tls_max:
                 self.tls.maximum_version = {
                     "1.2": ssl.TLSVersion.TLSv1_2,
@@ -173,6 +174,11 @@ class Server:
             if args.token is not None else None
         self.oauth_host = args.oauth_host.encode()
         self.port = 0               # set once listening
+
+    def sni(self, sslobj, name, ctx):
+        """Log the server name (SNI) the client sent, if any."""
+        if name is not None:
+            self.log("S: TLS server name " + vis(name.encode("utf-8", "replace")))
 
     def log(self, line):
         if self.logf:
