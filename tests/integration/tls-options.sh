@@ -101,58 +101,14 @@ fetch_refused() {
 	is "$(server_count)" "$srv0" "$label: nothing deleted"
 }
 
-# ------------------------------------------------------- fingerprint
+# ------------------------------------------------------------ fakepop
 
-# The right pin without ca_file: the test CA is in no trust store, yet the
-# certificate is accepted; -v says so
-fetch_ok "pin, implicit, no ca_file" implicit "$POP3S_PORT" "$POP3_TLS_HOST" \
-	-ca_file "fingerprint=$SERVER_FPR"
-contains "$PM_ERR" "$ACCOUNT: TLSv1." "pin, implicit: -v names the TLS version"
-contains "$PM_ERR" "certificate pinned" "pin, implicit: -v says: certificate pinned"
-
-fetch_ok "pin, STLS, no ca_file" starttls "$POP3_PORT" "$POP3_TLS_HOST" \
-	-ca_file "fingerprint=$SERVER_FPR"
-contains "$PM_ERR" "certificate pinned" "pin, STLS: -v says: certificate pinned"
-
-# The man page: with a pin, "certificate authorities, host name and dates
-# are then not looked at at all": 127.0.0.1 is not in the certificate, the
-# CA is unrelated, yet the pin alone decides
-fetch_ok "pin, host name mismatch (127.0.0.1)" implicit "$POP3S_PORT" "$POP3_HOST" \
-	-ca_file "fingerprint=$SERVER_FPR"
-fetch_ok "pin, host name mismatch and a CA that did not sign it" implicit \
-	"$POP3S_PORT" "$POP3_HOST" "ca_file=$OTHER_CA_FILE" "fingerprint=$SERVER_FPR"
-# written in lower case and without colons (the man page: colons optional)
-lc_fpr=$(printf '%s' "${SERVER_FPR#sha256:}" | tr -d : | tr 'A-F' 'a-f')
-fetch_ok "pin in lower case without colons" starttls "$POP3_PORT" "$POP3_HOST" \
-	-ca_file "fingerprint=sha256:$lc_fpr"
-
-# A wrong pin is refused, even where the usual checks would pass
-fetch_refused "wrong pin, implicit" 77 implicit "$POP3S_PORT" "$POP3_TLS_HOST" \
-	"fingerprint=$WRONG_FPR" -- \
-	"does not match the pinned fingerprint" "(it is $SERVER_FPR)"
-lacks "$PM_ERR" "$WRONG_FPR" "wrong pin, implicit: the error does not claim the wrong pin was seen"
-fetch_refused "wrong pin, STLS" 77 starttls "$POP3_PORT" "$POP3_TLS_HOST" \
-	"fingerprint=$WRONG_FPR" -- \
-	"does not match the pinned fingerprint" "(it is $SERVER_FPR)"
-# nothing is sent over TLS before the pin is checked
-write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" "fingerprint=$WRONG_FPR"
-run_pm -vv
-is "$PM_RC" 77 "wrong pin, -vv: exit status 77" || show_pm
-lacks "$PM_ERR" "> CAPA" "wrong pin, -vv: no CAPA sent over TLS"
-lacks "$PM_ERR" "> USER" "wrong pin, -vv: no USER sent"
-lacks "$PM_ERR" "> AUTH" "wrong pin, -vv: no AUTH sent"
-
-# a malformed pin is a configuration error
-fetch_refused "malformed pin (31 bytes)" 78 implicit "$POP3S_PORT" "$POP3_TLS_HOST" \
-	"fingerprint=${SERVER_FPR%:??}" -- "fingerprint"
-
-# ------------------------------------------------ tls_min_version
-
-# fakepop with STLS, its certificate valid for 127.0.0.1; --tls-max caps it
+# fakepop with STLS, its self-signed certificate valid for 127.0.0.1 and
+# pop.example.test; --tls-max caps it
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout "$T/fake-key.pem" -out "$T/fake-cert.pem" -days 2 \
-	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 ||
-	bail_out "openssl could not make a certificate"
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:pop.example.test \
+	>/dev/null 2>&1 || bail_out "openssl could not make a certificate"
 
 FAKE_MAIL=$T/fakemail
 "$PYTHON3" -S "$TESTLIB/genmail.py" --out "$FAKE_MAIL" --count 3 --seed 4343 >/dev/null ||
@@ -200,6 +156,81 @@ fake_config() {
 		"ca_file=$T/fake-cert.pem" timeout=10 "maildir=$FAKE_MD" \
 		max_messages=1 "$@"
 }
+
+# ------------------------------------------------------- fingerprint
+
+# The right pin without ca_file: the test CA is in no trust store, yet the
+# certificate is accepted; -v says so
+fetch_ok "pin, implicit, no ca_file" implicit "$POP3S_PORT" "$POP3_TLS_HOST" \
+	-ca_file "fingerprint=$SERVER_FPR"
+contains "$PM_ERR" "$ACCOUNT: TLSv1." "pin, implicit: -v names the TLS version"
+contains "$PM_ERR" "certificate pinned" "pin, implicit: -v says: certificate pinned"
+
+fetch_ok "pin, STLS, no ca_file" starttls "$POP3_PORT" "$POP3_TLS_HOST" \
+	-ca_file "fingerprint=$SERVER_FPR"
+contains "$PM_ERR" "certificate pinned" "pin, STLS: -v says: certificate pinned"
+
+# The man page: with a pin, "certificate authorities, host name and dates
+# are then not looked at at all": 127.0.0.1 is not in the certificate, the
+# CA is unrelated, yet the pin alone decides
+fetch_ok "pin, host name mismatch (127.0.0.1)" implicit "$POP3S_PORT" "$POP3_HOST" \
+	-ca_file "fingerprint=$SERVER_FPR"
+fetch_ok "pin, host name mismatch and a CA that did not sign it" implicit \
+	"$POP3S_PORT" "$POP3_HOST" "ca_file=$OTHER_CA_FILE" "fingerprint=$SERVER_FPR"
+# written in lower case and without colons (the man page: colons optional)
+lc_fpr=$(printf '%s' "${SERVER_FPR#sha256:}" | tr -d : | tr 'A-F' 'a-f')
+fetch_ok "pin in lower case without colons" starttls "$POP3_PORT" "$POP3_HOST" \
+	-ca_file "fingerprint=sha256:$lc_fpr"
+
+# ... and dates: an expired self-signed certificate (made under faketime),
+# refused when trusted as ca_file, accepted when pinned
+EXPIRED_OK=0
+if faketime -f -3d openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+	-nodes -keyout "$T/expired-key.pem" -out "$T/expired-cert.pem" -days 1 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 &&
+	! openssl x509 -checkend 0 -noout -in "$T/expired-cert.pem" >/dev/null; then
+	EXPIRED_OK=1
+fi
+ok "an expired certificate made with faketime" test "$EXPIRED_OK" = 1
+if [ "$EXPIRED_OK" = 1 ]; then
+	fake_start --tls-cert "$T/expired-cert.pem" --tls-key "$T/expired-key.pem"
+	fake_config "ca_file=$T/expired-cert.pem"
+	run_pm
+	label="expired certificate as ca_file"
+	is "$PM_RC" 77 "$label: exit status 77" || show_pm
+	contains "$PM_ERR" "certificate has expired" "$label: the error says it has expired"
+	is "$(count_files "$FAKE_SRV")" 3 "$label: nothing fetched"
+	fake_config -ca_file "fingerprint=$(fpr "$T/expired-cert.pem")"
+	run_pm -v
+	label="expired certificate pinned"
+	is "$PM_RC" 0 "$label: exit status 0" || { show_pm; diag "$(cat "$FAKE_LOG")"; }
+	contains "$PM_ERR" "certificate pinned" "$label: -v says: certificate pinned"
+	is "$(maildir_count "$FAKE_MD")" 1 "$label: one message delivered"
+	is "$(count_files "$FAKE_SRV")" 2 "$label: and deleted from the server"
+	fake_stop
+fi
+
+# A wrong pin is refused, even where the usual checks would pass
+fetch_refused "wrong pin, implicit" 77 implicit "$POP3S_PORT" "$POP3_TLS_HOST" \
+	"fingerprint=$WRONG_FPR" -- \
+	"does not match the pinned fingerprint" "(it is $SERVER_FPR)"
+lacks "$PM_ERR" "$WRONG_FPR" "wrong pin, implicit: the error does not claim the wrong pin was seen"
+fetch_refused "wrong pin, STLS" 77 starttls "$POP3_PORT" "$POP3_TLS_HOST" \
+	"fingerprint=$WRONG_FPR" -- \
+	"does not match the pinned fingerprint" "(it is $SERVER_FPR)"
+# nothing is sent over TLS before the pin is checked
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" "fingerprint=$WRONG_FPR"
+run_pm -vv
+is "$PM_RC" 77 "wrong pin, -vv: exit status 77" || show_pm
+lacks "$PM_ERR" "> CAPA" "wrong pin, -vv: no CAPA sent over TLS"
+lacks "$PM_ERR" "> USER" "wrong pin, -vv: no USER sent"
+lacks "$PM_ERR" "> AUTH" "wrong pin, -vv: no AUTH sent"
+
+# a malformed pin is a configuration error
+fetch_refused "malformed pin (31 bytes)" 78 implicit "$POP3S_PORT" "$POP3_TLS_HOST" \
+	"fingerprint=${SERVER_FPR%:??}" -- "fingerprint"
+
+# ------------------------------------------------ tls_min_version
 
 # TLS 1.3 required, the server stops at 1.2: refused, nothing logged in
 fake_start --tls-cert "$T/fake-cert.pem" --tls-key "$T/fake-key.pem" --tls-max 1.2
@@ -285,10 +316,51 @@ fetch_ok "tls_server_name = localhost, host 127.0.0.1, STLS" starttls \
 	"$POP3_PORT" "$POP3_HOST" "tls_server_name=$POP3_TLS_HOST"
 fetch_refused "tls_server_name = wrong.example" 77 implicit "$POP3S_PORT" \
 	"$POP3_TLS_HOST" tls_server_name=wrong.example -- \
-	"server certificate not accepted" "mismatch"
+	"server certificate not accepted" "mismatch" "not valid for wrong.example"
+fetch_refused "tls_server_name = wrong.example, STLS" 77 starttls "$POP3_PORT" \
+	"$POP3_TLS_HOST" tls_server_name=wrong.example -- \
+	"server certificate not accepted" "mismatch" "not valid for wrong.example"
+# Dovecot's certificate lists no IP address
 fetch_refused "tls_server_name = 127.0.0.1, host localhost" 77 implicit \
 	"$POP3S_PORT" "$POP3_TLS_HOST" tls_server_name=127.0.0.1 -- \
-	"server certificate not accepted" "mismatch"
+	"server certificate not accepted" "mismatch" "not valid for 127.0.0.1"
+# without tls_server_name the host is the name checked (and named)
+fetch_refused "host 127.0.0.1, no tls_server_name" 77 implicit \
+	"$POP3S_PORT" "$POP3_HOST" -- "mismatch" "not valid for 127.0.0.1"
+
+# SNI, seen by fakepop (whose certificate lists pop.example.test and
+# 127.0.0.1): the name is sent; an IP address is not (pullmail.conf(5):
+# "no server name is sent and the certificate must list that address")
+# sni_case LABEL HOST TLS_SERVER_NAME EXPECTED-SNI
+sni_case() {
+	local label=$1 host=$2 name=$3 sni=$4
+	fake_start --tls-cert "$T/fake-cert.pem" --tls-key "$T/fake-key.pem"
+	fake_config "host=$host" ${name:+"tls_server_name=$name"}
+	run_pm
+	is "$PM_RC" 0 "$label: exit status 0" || { show_pm; diag "$(cat "$FAKE_LOG")"; }
+	is "$(maildir_count "$FAKE_MD")" 1 "$label: one message delivered"
+	if [ -n "$sni" ]; then
+		is "$(grep '^S: TLS server name' "$FAKE_LOG")" "S: TLS server name $sni" \
+			"$label: SNI $sni sent"
+	else
+		is "$(grep -c '^S: TLS server name' "$FAKE_LOG")" 0 "$label: no SNI sent"
+	fi
+}
+sni_case "fakepop, host 127.0.0.1, tls_server_name = pop.example.test" \
+	127.0.0.1 pop.example.test pop.example.test
+sni_case "fakepop, host 127.0.0.1" 127.0.0.1 "" ""
+sni_case "fakepop, host localhost, tls_server_name = 127.0.0.1" \
+	localhost 127.0.0.1 ""
+fake_start --tls-cert "$T/fake-cert.pem" --tls-key "$T/fake-key.pem"
+fake_config tls_server_name=other.example.test
+run_pm
+label="fakepop, tls_server_name = other.example.test"
+is "$PM_RC" 77 "$label: exit status 77" || show_pm
+contains "$PM_ERR" "not valid for other.example.test" "$label: the error names the name"
+is "$(grep '^S: TLS server name' "$FAKE_LOG")" "S: TLS server name other.example.test" \
+	"$label: SNI other.example.test sent"
+is "$(count_files "$FAKE_SRV")" 3 "$label: nothing fetched"
+fake_stop
 
 # ------------------------------------------- client_cert, auth = external
 
