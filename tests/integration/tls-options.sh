@@ -417,11 +417,18 @@ fetch_refused "auth = external, certificate from another CA" 77 implicit \
 	"client_cert=$OTHER_CA_CERT" "client_key=$OTHER_CA_KEY" -- \
 	"login refused (EXTERNAL)"
 
-# pullmail.conf(5), external: "pullmail still looks for a password as for
-# the other mechanisms, and fails without one, although it sends none"
-fetch_refused "auth = external without a password" 78 implicit "$POP3S_PORT" \
+# pullmail.conf(5), external: "No password is needed: none is looked up,
+# asked for or sent" (no password, password_command or ~/.netrc here)
+fetch_ok "auth = external without a password" implicit "$POP3S_PORT" \
 	"$POP3_TLS_HOST" auth=external -password \
-	"client_cert=$CLIENT_CERT" "client_key=$CLIENT_KEY" -- "no password"
+	"client_cert=$CLIENT_CERT" "client_key=$CLIENT_KEY"
+# ... nor does the password_command run
+printf '#!/bin/sh\necho ran >%s/pwcmd-ran\necho x\n' "$T" >"$T/pwcmd.sh"
+chmod 0700 "$T/pwcmd.sh"
+fetch_ok "auth = external with a password_command" implicit "$POP3S_PORT" \
+	"$POP3_TLS_HOST" auth=external -password "password_command=$T/pwcmd.sh" \
+	"client_cert=$CLIENT_CERT" "client_key=$CLIENT_KEY"
+ok "auth = external: password_command not run" test ! -e "$T/pwcmd-ran"
 
 # configuration errors: a key without its certificate, a key that does not
 # belong to the certificate
