@@ -3,23 +3,27 @@
 # Dovecot and, where Dovecot cannot do it, tests/lib/fakepop.py:
 #
 #   fingerprint      the right pin is accepted without ca_file (an unknown
-#                    CA, a host name the certificate does not list), over
-#                    implicit TLS and STLS; a wrong pin is refused (77),
-#                    naming the fingerprint actually seen
+#                    CA, a host name the certificate does not list, an
+#                    expired certificate), over implicit TLS and STLS; a
+#                    wrong pin is refused (77), naming the fingerprint
+#                    actually seen, before anything is sent over TLS
 #   tls_min_version  1.3 refused by a server capped at TLS 1.2 (fakepop
 #                    --tls-max 1.2; Dovecot 2.3 has no maximum), accepted
 #                    by Dovecot; 1.2 accepted by both
 #   ca_path          a hashed directory with the test CA verifies, one with
 #                    only another CA does not (77)
 #   tls_server_name  127.0.0.1 with the certificate's name verifies; a
-#                    wrong name is refused (77), naming the name
+#                    wrong name is refused (77), naming the name; the name
+#                    is sent as SNI, an IP address is not (fakepop logs it)
 #   client_cert      auth = external logs in by the certificate (Dovecot
-#                    takes the user from its CN); no certificate, one for
-#                    another user, one from another CA: refused (77)
+#                    takes the user from its CN), without any password; no
+#                    certificate, one for another user, one from another
+#                    CA: refused (77)
 #   --serverinfo     TLS version, cipher, subject, issuer, dates, the
 #                    fingerprint (pasted back into the config: accepted),
 #                    CAPA with the SASL mechanisms and PIPELINING; terminal
-#                    escapes from the server are made harmless
+#                    escapes in the greeting, CAPA and the certificate's
+#                    subject are made harmless
 #
 # Every success fetches exactly one message (max_messages = 1) and checks
 # that it arrived; every refusal checks the exit status, the one error line
@@ -382,6 +386,7 @@ dlog_grew() {
 
 ext_login="Login: user=<$POP3_USER>, method=EXTERNAL,"
 for mode in "implicit $POP3S_PORT" "starttls $POP3_PORT"; do
+	# shellcheck disable=SC2086
 	set -- $mode
 	label="auth = external, client certificate for $POP3_USER, $1"
 	login0=$(dlog_count "$ext_login")
@@ -447,6 +452,7 @@ serverinfo_field() {
 }
 
 for mode in "implicit $POP3S_PORT TLS" "starttls $POP3_PORT STLS"; do
+	# shellcheck disable=SC2086
 	set -- $mode
 	label="--serverinfo, $1"
 	srv0=$(server_count)
