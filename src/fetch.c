@@ -484,7 +484,9 @@ fetch_account(struct account *a, const char *statedir,
 		goto out;
 	if (deliver_open(&s.dlv, a, statedir, &s.err) == -1)
 		goto out;
-	if ((password = auth_password(a, &s.err)) == NULL)
+	/* EXTERNAL logs in by the client certificate: no password. */
+	if (a->auth != AUTH_EXTERNAL &&
+	    (password = auth_password(a, &s.err)) == NULL)
 		goto out;
 
 	connected = 1;

@@ -65,6 +65,20 @@ accept_for_pin(int preverify, X509_STORE_CTX *x)
 	return 1;
 }
 
+/* A certificate that failed verification; a name mismatch names the name. */
+static void
+not_accepted(struct pm_err *err, const char *host, const char *name, long vr)
+{
+	if (vr == X509_V_ERR_HOSTNAME_MISMATCH ||
+	    vr == X509_V_ERR_IP_ADDRESS_MISMATCH)
+		err_set(err, EX_NOPERM, "%s: server certificate not accepted: "
+		    "%s (it is not valid for %s)", host,
+		    X509_verify_cert_error_string(vr), name);
+	else
+		err_set(err, EX_NOPERM, "%s: server certificate not accepted: "
+		    "%s", host, X509_verify_cert_error_string(vr));
+}
+
 static int
 load_error(struct pm_err *err, const char *what, const char *path)
 {
@@ -161,13 +175,21 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 		}
 		vr = SSL_get_verify_result(ssl);
 		if (vr != X509_V_OK) {
-			err_set(err, EX_NOPERM, "%s: server certificate not "
-			    "accepted: %s", c->host,
-			    X509_verify_cert_error_string(vr));
+			not_accepted(err, c->host, name, vr);
 			ERR_clear_error();
 			return -1;
 		}
-		if ((l = ERR_get_error()) != 0) {
+		if ((l = ERR_get_error()) != 0 &&
+		    ERR_GET_LIB(l) == ERR_LIB_SSL &&
+		    (ERR_GET_REASON(l) == SSL_R_UNSUPPORTED_PROTOCOL ||
+		    ERR_GET_REASON(l) == SSL_R_TLSV1_ALERT_PROTOCOL_VERSION)) {
+			/* No version in common: retrying will not help. */
+			ERR_error_string_n(l, buf, sizeof(buf));
+			err_set(err, EX_NOPERM, "%s: TLS handshake failed: the "
+			    "server does not offer TLS %s or later "
+			    "(tls_min_version): %s", c->host, a->tls_min == 13 ?
+			    "1.3" : "1.2", buf);
+		} else if (l != 0) {
 			ERR_error_string_n(l, buf, sizeof(buf));
 			err_set(err, EX_TEMPFAIL, "%s: TLS handshake failed: "
 			    "%s", c->host, buf);
@@ -199,9 +221,7 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 			return -1;
 		}
 	} else if (!c->inspect && c->verify_result != X509_V_OK) {
-		err_set(err, EX_NOPERM, "%s: server certificate not accepted: "
-		    "%s", c->host, X509_verify_cert_error_string(
-		    c->verify_result));
+		not_accepted(err, c->host, name, c->verify_result);
 		X509_free(peer);
 		return -1;
 	}

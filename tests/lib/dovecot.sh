@@ -19,6 +19,8 @@ DOVECOT=${DOVECOT:-}
 POP3_USER=pmtest
 POP3_PASS=pm-Secret-42
 NOSTLS_ADDR=127.0.0.2
+# the user named by a client certificate that Dovecot does not know
+OTHER_CERT_USER=intruder
 
 die() {
 	echo "$PROG: error: $*" >&2
@@ -169,6 +171,13 @@ subjectAltName = DNS:localhost
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always
 EOF
+	cat >"$dir/tls/client.ext" <<'EOF'
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+EOF
 	(
 		cd "$dir/tls"
 		openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
@@ -187,11 +196,33 @@ EOF
 		openssl x509 -req -in server.csr -CA ../ca.pem -CAkey ca.key \
 			-set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
 			-days 3650 -extfile server.ext -out server.pem
+		# Client certificates come from a CA of their own: were the
+		# server's CA in ssl_ca, OpenSSL would send it along with the
+		# server certificate, and an unrelated ca_file would then fail
+		# with "self-signed certificate in certificate chain" instead
+		# of "unable to get local issuer certificate".
+		openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+			-nodes -keyout client-ca.key -out ../client-ca.pem -days 3650 \
+			-subj "/O=pullmail tests/CN=pullmail test client CA" \
+			-addext "basicConstraints = critical, CA:TRUE" \
+			-addext "keyUsage = critical, keyCertSign, cRLSign"
+		# client certificates, as "FILE CN CA"
+		for c in "client $POP3_USER client-ca" "client-other-user $OTHER_CERT_USER client-ca" \
+			"client-other-ca $POP3_USER other-ca"; do
+			# shellcheck disable=SC2086
+			set -- $c
+			openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+				-nodes -keyout "$1.key" -out "$1.csr" \
+				-subj "/O=pullmail tests/CN=$2"
+			openssl x509 -req -in "$1.csr" -CA "../$3.pem" -CAkey "$3.key" \
+				-set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" \
+				-days 3650 -extfile client.ext -out "$1.pem"
+		done
 	) >"$dir/tls/openssl.log" 2>&1 || {
 		cat "$dir/tls/openssl.log" >&2
 		die "certificate generation with openssl failed"
 	}
-	chmod 0644 "$dir/ca.pem" "$dir/other-ca.pem" "$dir/tls/server.pem"
+	chmod 0644 "$dir/ca.pem" "$dir/other-ca.pem" "$dir/client-ca.pem" "$dir/tls/"*.pem
 	chmod 0600 "$dir/tls/"*.key
 }
 
@@ -220,11 +251,26 @@ ssl = yes
 ssl_cert = <$dir/tls/server.pem
 ssl_key = <$dir/tls/server.key
 ssl_min_protocol = TLSv1.2
+# Client certificates are asked for (not required): one signed by the test
+# client CA logs in with SASL EXTERNAL as the user its CN names.
+ssl_ca = <$dir/client-ca.pem
+ssl_verify_client_cert = yes
+ssl_require_crl = no
+auth_ssl_require_client_cert = no
+auth_ssl_username_from_cert = yes
+ssl_cert_username_field = commonName
 
 disable_plaintext_auth = no
-auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256
+auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256 external
 auth_failure_delay = 0
 auth_verbose = yes
+# EXTERNAL: the user (from a verified client certificate) is checked
+# against this list, with "nopassword"; no other mechanism consults it
+passdb {
+  driver = passwd-file
+  mechanisms = external
+  args = username_format=%u $EXT_PASSWD_FILE
+}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $PASSWD_FILE
@@ -386,6 +432,7 @@ cmd_start() {
 		mkdir "$base"
 	fi
 	[ -n "${PASSWD_FILE:-}" ] || PASSWD_FILE=$dir/passwd
+	EXT_PASSWD_FILE=${PASSWD_FILE%/*}/passwd-external
 	[ -z "$area" ] || echo "$area" >"$dir/tmparea"
 	chmod 0755 "$base"
 
@@ -397,6 +444,8 @@ cmd_start() {
 	printf '%s:{PLAIN}%s:%s:%s::%s::\n' "$POP3_USER" "$POP3_PASS" \
 		"$mailuid" "$mailgid" "$home" >"$dir/passwd"
 	chmod 0644 "$dir/passwd"
+	printf '%s:::::::nopassword\n' "$POP3_USER" >"$EXT_PASSWD_FILE"
+	chmod 0644 "$EXT_PASSWD_FILE"
 	echo "$mailuid:$mailgid" >"$dir/mailuser"
 	if [ "$(id -u)" = 0 ]; then
 		chown -R "$mailuid:$mailgid" "$home"
@@ -472,6 +521,14 @@ cmd_start() {
 		echo "POP3_PASS='$POP3_PASS'"
 		echo "CA_FILE='$dir/ca.pem'"
 		echo "OTHER_CA_FILE='$dir/other-ca.pem'"
+		echo "CLIENT_CA_FILE='$dir/client-ca.pem'"
+		echo "CLIENT_CERT='$dir/tls/client.pem'"
+		echo "CLIENT_KEY='$dir/tls/client.key'"
+		echo "OTHER_USER_CERT='$dir/tls/client-other-user.pem'"
+		echo "OTHER_USER_KEY='$dir/tls/client-other-user.key'"
+		echo "OTHER_USER=$OTHER_CERT_USER"
+		echo "OTHER_CA_CERT='$dir/tls/client-other-ca.pem'"
+		echo "OTHER_CA_KEY='$dir/tls/client-other-ca.key'"
 		echo "SERVER_MAILDIR='$maildir'"
 		echo "MAIL_USER=$MAIL_USER"
 		if [ "$p_nostls" != 0 ]; then
@@ -479,6 +536,7 @@ cmd_start() {
 			echo "NOSTLS_PORT=$p_nostls"
 		fi
 		echo "export DOVECOT_DIR POP3_HOST POP3_TLS_HOST POP3_PORT POP3S_PORT POP3_USER POP3_PASS CA_FILE OTHER_CA_FILE SERVER_MAILDIR"
+		echo "export CLIENT_CA_FILE CLIENT_CERT CLIENT_KEY OTHER_USER_CERT OTHER_USER_KEY OTHER_USER OTHER_CA_CERT OTHER_CA_KEY"
 		if [ "$p_nostls" != 0 ]; then
 			echo "export NOSTLS_ADDR NOSTLS_PORT"
 		fi

@@ -2,8 +2,8 @@
 """A scriptable, misbehaving POP3 server for pullmail's fault-injection tests.
 
 usage: fakepop.py --maildir DIR --port-file FILE [--log FILE]
-                  [--tls-cert CERT --tls-key KEY] [--fault SPEC]...
-                  [--password P] [--sasl "XOAUTH2 OAUTHBEARER"] [--token T]
+                  [--tls-cert CERT --tls-key KEY [--tls-max 1.2|1.3]]
+                  [--fault SPEC]... [--password P] [--sasl "XOAUTH2 OAUTHBEARER"] [--token T]
 
 Listens on 127.0.0.1 (a free port, written to FILE once listening) and
 serves one connection at a time until killed, or for at most 120 seconds.
@@ -84,6 +84,7 @@ FAULTS = {
     "extra-after-pass": None,
     "escape-in-err": None,
     "stls-inject": None,
+    "escape-in-capa": None,
     "huge-msg": "num",
     "oauth-ir-only": None,
     "oauth-no-ir": None,
@@ -96,6 +97,9 @@ OAUTH_MECHS = (b"XOAUTH2", b"OAUTHBEARER")
 OAUTH_ERROR = json.dumps({"status": "401", "schemes": "bearer",
                           "scope": "https://mail.google.com/"},
                          separators=(",", ":")).encode()
+# escape-in-capa: terminal escapes (clear screen, set title, bell)
+ESC_GREETING = b"fakepop \x1b[2J\x1b]0;pwned\x07ready"
+ESC_CAPA = b"X-EVIL \x1b[31mred\x1b[0m\x07"
 SAFETY_NET = 120        # seconds before the server exits by itself
 IDLE = 60               # seconds a client may stay silent
 STALL = 600             # seconds a stall lasts (or until the client leaves)
@@ -160,6 +164,11 @@ class Server:
         if args.tls_cert:
             self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.tls.load_cert_chain(args.tls_cert, args.tls_key)
+            self.tls.sni_callback = self.sni
+            if args.tls_max:
+                self.tls.maximum_version = {
+                    "1.2": ssl.TLSVersion.TLSv1_2,
+                    "1.3": ssl.TLSVersion.TLSv1_3}[args.tls_max]
         self.retrieved = set()      # UIDs sent completely, any connection
         self.conn_no = 0
         self.password = args.password.encode("utf-8", "surrogateescape")
@@ -168,6 +177,11 @@ class Server:
             if args.token is not None else None
         self.oauth_host = args.oauth_host.encode()
         self.port = 0               # set once listening
+
+    def sni(self, sslobj, name, ctx):
+        """Log the server name (SNI) the client sent, if any."""
+        if name is not None:
+            self.log("S: TLS server name " + vis(name.encode("utf-8", "replace")))
 
     def log(self, line):
         if self.logf:
@@ -331,6 +345,8 @@ class Session:
             self.hangup()
         if self.fault("long-line"):
             self.send(b"+OK " + b"x" * 4996 + b"\r\n")
+        elif self.fault("escape-in-capa", fire=False):
+            self.ok(ESC_GREETING)
         else:
             self.ok(b"fakepop ready")
         while True:
@@ -369,6 +385,8 @@ class Session:
             caps.append(b"STLS")
         if self.srv.sasl:
             caps.append(b"SASL " + b" ".join(self.srv.sasl))
+        if self.fault("escape-in-capa"):
+            caps.append(ESC_CAPA)
         self.multi(b"+OK capability list follows", caps)
 
     def cmd_NOOP(self, args):
@@ -662,6 +680,8 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
+    ap.add_argument("--tls-max", choices=("1.2", "1.3"),
+                    help="the newest TLS version to offer (with --tls-cert)")
     ap.add_argument("--fault", action="append", default=[])
     ap.add_argument("--password", default=PASSWORD.decode(),
                     help="the password of user u (default: p)")
@@ -673,6 +693,8 @@ def main():
     args = ap.parse_args()
     if bool(args.tls_cert) != bool(args.tls_key):
         ap.error("--tls-cert and --tls-key go together")
+    if args.tls_max and not args.tls_cert:
+        ap.error("--tls-max needs --tls-cert")
     try:
         srv = Server(args)
     except (ValueError, OSError, ssl.SSLError) as e:
