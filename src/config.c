@@ -778,6 +778,12 @@ account_build(dictionary *d, const char *sect, const char *path,
 		    "set both or neither", path, sect);
 		goto fail;
 	}
+	if (a->auth == AUTH_EXTERNAL && a->client_cert == NULL) {
+		err_set(err, EX_CONFIG, "%s: [%s] auth: external logs in with "
+		    "a TLS client certificate: set client_cert and client_key",
+		    path, sect);
+		goto fail;
+	}
 	if (a->port == NULL)
 		a->port = xstrdup(a->tls == TLSM_IMPLICIT ? "995" : "110");
 	return a;

@@ -407,10 +407,11 @@ label="auth = scram-sha-256 with a client certificate"
 fetch_ok "$label" implicit "$POP3S_PORT" "$POP3_TLS_HOST" auth=scram-sha-256 \
 	"client_cert=$CLIENT_CERT" "client_key=$CLIENT_KEY"
 
-# refusals: no certificate; a certificate naming a user Dovecot does not
+# refusals: no certificate (a configuration error); a certificate naming a user Dovecot does not
 # know; one for the right user from a CA Dovecot does not trust
-fetch_refused "auth = external without a client certificate" 77 implicit \
-	"$POP3S_PORT" "$POP3_TLS_HOST" auth=external -- "login refused (EXTERNAL)"
+fetch_refused "auth = external without a client certificate" 78 implicit \
+	"$POP3S_PORT" "$POP3_TLS_HOST" auth=external -- \
+	"[$ACCOUNT] auth: external logs in with a TLS client certificate"
 fetch_refused "auth = external, certificate for $OTHER_USER" 77 implicit \
 	"$POP3S_PORT" "$POP3_TLS_HOST" auth=external \
 	"client_cert=$OTHER_USER_CERT" "client_key=$OTHER_USER_KEY" -- \
