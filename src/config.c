@@ -96,7 +96,8 @@ static char	 ini_error[512];
 
 /*
  * iniparser reports syntax errors through a printf-like callback; keep the
- * first, flattened to one line.
+ * first, flattened to one line, without the line it quotes. (conf_scan
+ * refuses those lines first; this is the fallback.)
  */
 static int
 ini_errback(const char *fmt, ...)
@@ -109,6 +110,9 @@ ini_errback(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	/* Never the offending line itself: it may hold a password. */
+	if ((p = strstr(buf, "\n->")) != NULL)
+		*p = '\0';
 	for (p = buf; *p != '\0'; p++)
 		if (*p == '\n' || *p == '\t')
 			*p = ' ';
@@ -159,47 +163,97 @@ seen_add(struct seen **v, size_t *n, const char *name, int line)
 }
 
 /*
- * The line-by-line scan for what iniparser lets through. Sets *has_password
- * when a "password" key is present anywhere.
+ * The next logical line of f, as iniparser 4.1 sees it: the newline and
+ * trailing blanks removed, and a line ending in a backslash joined with the
+ * next one (the backslash is dropped, the next line appended as it is).
+ * *lineno counts physical lines; *first is set to the logical line's first.
+ * Returns NULL at the end of the file (or on a read error: see ferror).
+ */
+static char *
+conf_getline(FILE *f, char **buf, size_t *bufsz, int *lineno, int *first)
+{
+	char	*line = NULL;
+	size_t	 linesz = 0, len = 0, n;
+	ssize_t	 r;
+
+	*first = *lineno + 1;
+	while ((r = getline(&line, &linesz, f)) != -1) {
+		(*lineno)++;
+		n = (size_t)r;
+		while (n > 0 && isspace((unsigned char)line[n - 1]))
+			n--;
+		if (len + n + 1 > *bufsz) {
+			*bufsz = len + n + 1;
+			*buf = xreallocarray(*buf, *bufsz, 1);
+		}
+		memcpy(*buf + len, line, n);
+		len += n;
+		(*buf)[len] = '\0';
+		if (len > 0 && (*buf)[len - 1] == '\\') {
+			(*buf)[--len] = '\0';
+			continue;
+		}
+		freezero(line, linesz);
+		return *buf;
+	}
+	if (line != NULL)
+		freezero(line, linesz);
+	if (len > 0 || *lineno >= *first)
+		return *buf;	/* a last line ending in a backslash */
+	return NULL;
+}
+
+/*
+ * The line-by-line scan for what iniparser lets through or reports badly:
+ * its own syntax error messages quote the offending line, which may hold a
+ * password, so every line it would refuse is refused here first, naming
+ * the line number only.
  */
 static int
-conf_scan(FILE *f, const char *path, int *has_password, struct pm_err *err)
+conf_scan(FILE *f, const char *path, struct pm_err *err)
 {
-	char		 buf[4096], sect[SECTION_MAX + 1] = "", *s, *eq, *k, *v;
+	char		 sect[SECTION_MAX + 1] = "", *buf = NULL, *s, *eq, *k, *v;
 	char		*name;
 	struct seen	*seen = NULL;
-	size_t		 nseen = 0, i;
-	int		 lineno = 0, prev, rv = -1;
+	size_t		 nseen = 0, bufsz = 0, i;
+	int		 lineno = 0, first, prev, rv = -1;
 
-	*has_password = 0;
-	while (fgets(buf, sizeof(buf), f) != NULL) {
-		lineno++;
+	while (conf_getline(f, &buf, &bufsz, &lineno, &first) != NULL) {
 		s = trim(buf);
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
 		if (*s == '[') {
-			if ((eq = strchr(s, ']')) == NULL)
-				continue;	/* iniparser reports it */
-			*eq = '\0';
-			s = trim(s + 1);
+			if ((eq = strchr(s, ']')) != NULL) {
+				*eq = '\0';
+				s = trim(s + 1);
+			}
+			if (eq == NULL || *s == '\0') {
+				err_set(err, EX_CONFIG, "%s: line %d: syntax "
+				    "error: a section name goes between [ and ]",
+				    path, first);
+				goto out;
+			}
 			lower(s);
 			if (strlen(s) > SECTION_MAX) {
 				err_set(err, EX_CONFIG, "%s: line %d: section "
 				    "name longer than %d characters", path,
-				    lineno, SECTION_MAX);
+				    first, SECTION_MAX);
 				goto out;
 			}
 			strlcpy(sect, s, sizeof(sect));
-			if ((prev = seen_add(&seen, &nseen, sect, lineno))) {
+			if ((prev = seen_add(&seen, &nseen, sect, first))) {
 				err_set(err, EX_CONFIG, "%s: [%s]: section "
 				    "appears twice (lines %d and %d)", path,
-				    sect, prev, lineno);
+				    sect, prev, first);
 				goto out;
 			}
 			continue;
 		}
-		if ((eq = strchr(s, '=')) == NULL)
-			continue;	/* iniparser reports it */
+		if ((eq = strchr(s, '=')) == NULL || eq == s) {
+			err_set(err, EX_CONFIG, "%s: line %d: syntax error: "
+			    "expected [section] or key = value", path, first);
+			goto out;
+		}
 		*eq = '\0';
 		k = trim(s);
 		v = trim(eq + 1);
@@ -207,17 +261,15 @@ conf_scan(FILE *f, const char *path, int *has_password, struct pm_err *err)
 		if (sect[0] == '\0') {
 			err_set(err, EX_CONFIG, "%s: line %d: %s: key outside "
 			    "any section (put it under [defaults] or an "
-			    "account)", path, lineno, k);
+			    "account)", path, first, k);
 			goto out;
 		}
-		if (strcmp(k, "password") == 0)
-			*has_password = 1;
 		xasprintf(&name, "%s:%s", sect, k);
-		prev = seen_add(&seen, &nseen, name, lineno);
+		prev = seen_add(&seen, &nseen, name, first);
 		free(name);
 		if (prev) {
 			err_set(err, EX_CONFIG, "%s: [%s] %s: set twice (lines "
-			    "%d and %d)", path, sect, k, prev, lineno);
+			    "%d and %d)", path, sect, k, prev, first);
 			goto out;
 		}
 		/*
@@ -255,6 +307,8 @@ out:
 	for (i = 0; i < nseen; i++)
 		free(seen[i].name);
 	free(seen);
+	if (buf != NULL)
+		freezero(buf, bufsz);
 	return rv;
 }
 
@@ -818,19 +872,8 @@ conf_load(const char *path, struct config *conf, struct pm_err *err)
 	}
 	if ((f = fdopen(fd, "r")) == NULL)
 		fatalx("fdopen: %s", strerror(errno));
-	if (conf_scan(f, path, &has_password, err) == -1)
+	if (conf_scan(f, path, err) == -1)
 		goto out;
-	if (has_password && (st.st_mode & 077) != 0) {
-		err_set(err, EX_CONFIG, "%s: contains a password but is mode "
-		    "%04o: run chmod 600 %s", path,
-		    (unsigned int)(st.st_mode & 07777), path);
-		goto out;
-	}
-	if (has_password && st.st_uid != geteuid()) {
-		err_set(err, EX_CONFIG, "%s: contains a password but is owned "
-		    "by uid %u, not you", path, (unsigned int)st.st_uid);
-		goto out;
-	}
 
 	/* Let iniparser read the very file we checked, not the path again. */
 	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fileno(f));
@@ -849,6 +892,32 @@ conf_load(const char *path, struct config *conf, struct pm_err *err)
 		} else
 			err_set(err, EX_CONFIG, "%s: %s", path,
 			    *m != '\0' ? m : "cannot be parsed");
+		goto out;
+	}
+
+	/*
+	 * A password anywhere in what iniparser read (however it was spelt:
+	 * a backslash continuation can build the key "password" from two
+	 * lines) requires a private file.
+	 */
+	has_password = 0;
+	n = iniparser_getnsec(d);
+	for (i = 0; i < n && !has_password; i++) {
+		char key[SECTION_MAX + 16];
+
+		snprintf(key, sizeof(key), "%s:password",
+		    iniparser_getsecname(d, i));
+		has_password = iniparser_find_entry(d, key);
+	}
+	if (has_password && (st.st_mode & 077) != 0) {
+		err_set(err, EX_CONFIG, "%s: contains a password but is mode "
+		    "%04o: run chmod 600 %s", path,
+		    (unsigned int)(st.st_mode & 07777), path);
+		goto out;
+	}
+	if (has_password && st.st_uid != geteuid()) {
+		err_set(err, EX_CONFIG, "%s: contains a password but is owned "
+		    "by uid %u, not you", path, (unsigned int)st.st_uid);
 		goto out;
 	}
 

@@ -58,6 +58,23 @@ expect(const char *name, const char *text, mode_t mode, const char *want)
 	err_clear(&err);
 }
 
+/* As expect, and the error must not contain secret. */
+static void
+expect_lacks(const char *name, const char *text, mode_t mode,
+    const char *want, const char *secret)
+{
+	struct config	 conf;
+	struct pm_err	 err = { 0, NULL };
+
+	expect(name, text, mode, want);
+	write_conf(text, mode);
+	if (conf_load(path, &conf, &err) == 0)
+		conf_free(&conf);
+	ok(err.msg == NULL || strstr(err.msg, secret) == NULL,
+	    "%s: the error does not quote the line", name);
+	err_clear(&err);
+}
+
 #define BASE "[work]\nhost = pop.example.net\nuser = joe\nmaildir = /tmp/md\n"
 
 int
@@ -236,7 +253,33 @@ main(void)
 	    BASE "password_command = pass 'x\n", 0600,
 	    "[work] password_command: unterminated single quote");
 	expect("syntax error", BASE "this line has no equals sign\n", 0600,
-	    "syntax error");
+	    "line 5: syntax error");
+	expect("syntax error: empty key", BASE " = value\n", 0600,
+	    "line 5: syntax error");
+	expect("syntax error: no ]", BASE "[other\n", 0600,
+	    "line 5: syntax error: a section name goes between [ and ]");
+	expect("syntax error: []", BASE "[ ]\n", 0600,
+	    "line 5: syntax error");
+	/* The error never quotes the line: it may be the password's. */
+	expect_lacks("syntax error on the password line",
+	    BASE "password \"Sup3rS3cret\"\n", 0600, "line 5: syntax error",
+	    "Sup3rS3cret");
+	expect_lacks("syntax error, password: form",
+	    BASE "password: Sup3rS3cret\n", 0600, "line 5: syntax error",
+	    "Sup3rS3cret");
+	/* Backslash continuations are joined as iniparser joins them. */
+	expect("continuation joins a value", BASE "password_command = pass \\\n"
+	    "  show mail\n", 0644, NULL);
+	expect("continuation builds the key password",
+	    BASE "pass\\\nword = x\n", 0644,
+	    "contains a password but is mode 0644");
+	expect("continuation after a comment swallows the next line",
+	    BASE "# old: \\\npassword = x\n", 0644, NULL);
+	expect("continuation: the error names the first line",
+	    BASE "a \\\n b \\\n c\n", 0600, "line 5: syntax error");
+	expect("set twice across a continuation",
+	    BASE "po\\\nrt = 110\nport = 995\n", 0600,
+	    "[work] port: set twice (lines 5 and 7)");
 
 	/* A file that does not exist. */
 	snprintf(path, sizeof(path), "%s/absent", dir);
