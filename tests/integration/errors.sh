@@ -67,6 +67,28 @@ is "$PM_RC" 78 "unknown key: exit status 78" || show_pm
 is "$PM_ERR" "pullmail: $CONFIG: [$ACCOUNT] colour: unknown key" "unknown key: the message"
 untouched "unknown key"
 
+# TLS paths that are missing or of the wrong type: configuration errors at
+# load, for a fetch, -c and --dump-config alike, naming the expanded path
+write_config "${good[@]}" "ca_file=~/no-such-ca.pem"
+for opt in "" -c --dump-config; do
+	run_pm $opt
+	is "$PM_RC" 78 "ca_file missing${opt:+, $opt}: exit status 78" || show_pm
+	is "$PM_ERR" "pullmail: $CONFIG: [$ACCOUNT] ca_file: $PM_HOME/no-such-ca.pem: No such file or directory" \
+		"ca_file missing${opt:+, $opt}: one line naming file, section, key and path"
+	is "$PM_OUT" "" "ca_file missing${opt:+, $opt}: nothing on stdout"
+done
+untouched "ca_file missing"
+write_config "${good[@]}" "ca_path=$CA_FILE"
+run_pm --dump-config
+is "$PM_RC" 78 "ca_path a file: exit status 78" || show_pm
+is "$PM_ERR" "pullmail: $CONFIG: [$ACCOUNT] ca_path: $CA_FILE: not a directory" \
+	"ca_path a file: the message"
+write_config "${good[@]}" "client_cert=$T" "client_key=$CA_FILE"
+run_pm -c
+is "$PM_RC" 78 "client_cert a directory: exit status 78" || show_pm
+is "$PM_ERR" "pullmail: $CONFIG: [$ACCOUNT] client_cert: $T: is a directory, not a file" \
+	"client_cert a directory: the message"
+
 # a password in a file others can read
 write_config "${good[@]}"
 chmod 0644 "$CONFIG"
