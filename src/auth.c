@@ -151,10 +151,87 @@ netrc_consider(const struct netrc_entry *e, const char *host, const char *user,
 	return 0;
 }
 
+#define NETRC_MAX	(1024 * 1024)
+
+/*
+ * Read the whole of an open .netrc, NUL-terminated, into *bufp (*sizep
+ * bytes allocated, for freezero). Every step that can fail is an error
+ * naming the file: a .netrc that is there but unusable is never passed
+ * over in silence.
+ */
+static int
+netrc_read(int fd, const char *path, struct stat *st, char **bufp,
+    size_t *sizep, struct pm_err *err)
+{
+	char		*buf;
+	size_t		 size, len = 0, want;
+	ssize_t		 n;
+	int		 flags;
+
+	if (fstat(fd, st) == -1) {
+		err_set(err, EX_CONFIG, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		err_set(err, EX_CONFIG, "%s: not a regular file", path);
+		return -1;
+	}
+	if (st->st_size > NETRC_MAX) {
+		err_set(err, EX_CONFIG, "%s: larger than 1 MB, too large "
+		    "for a .netrc", path);
+		return -1;
+	}
+	/* Opened without blocking (a FIFO would have hung): block again. */
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
+		err_set(err, EX_CONFIG, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* Room for a byte more: reading to EOF then needs no realloc. */
+	size = st->st_size + 2;
+	buf = xmalloc(size);
+	for (;;) {
+		if (len + 1 == size) {
+			/* The file grew since fstat; recallocarray wipes. */
+			if (len >= NETRC_MAX) {
+				err_set(err, EX_CONFIG, "%s: larger than 1 MB, "
+				    "too large for a .netrc", path);
+				goto fail;
+			}
+			want = size * 2 < NETRC_MAX + 1 ? size * 2 :
+			    NETRC_MAX + 1;
+			if ((buf = recallocarray(buf, size, want, 1)) == NULL)
+				fatalx("out of memory");
+			size = want;
+		}
+		n = read(fd, buf + len, size - 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			err_set(err, EX_CONFIG, "%s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	buf[len] = '\0';
+	*bufp = buf;
+	*sizep = size;
+	return 0;
+fail:
+	freezero(buf, size);
+	return -1;
+}
+
 /*
  * The password for host and user from a .netrc: a "machine" entry whose
- * login matches or is absent, else a "default" entry; NULL if none. A
- * .netrc with a password readable by others is refused, as ftp does.
+ * login matches or is absent, else a "default" entry; NULL if none (and
+ * err untouched), or NULL with err set. No .netrc at all is not an error;
+ * one that is there but is no regular file, or cannot be read, is. As ftp
+ * and curl do, a password is only taken from a .netrc of the user's own
+ * that nobody else may read or write. A symbolic link is followed (dotfile
+ * managers make them); every check is on the opened file.
  */
 char *
 netrc_password(const char *path, const char *host, const char *user,
@@ -164,20 +241,21 @@ netrc_password(const char *path, const char *host, const char *user,
 	struct stat		 st;
 	const char		*best = NULL, *fallback = NULL;
 	char			*buf, *s, *t, *found = NULL;
-	ssize_t			 n;
+	size_t			 size;
 	int			 fd;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	/* O_NONBLOCK: opening a FIFO for reading must not wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		if (errno != ENOENT)
+			err_set(err, EX_CONFIG, "%s: %s", path,
+			    strerror(errno));
 		return NULL;
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_size > 1024 * 1024) {
+	}
+	if (netrc_read(fd, path, &st, &buf, &size, err) == -1) {
 		close(fd);
 		return NULL;
 	}
-	buf = xmalloc(st.st_size + 1);
-	n = read(fd, buf, st.st_size);
 	close(fd);
-	buf[n > 0 ? n : 0] = '\0';
 	memset(&e, 0, sizeof(e));
 	for (s = buf; (t = netrc_token(&s)) != NULL; ) {
 		if (strcmp(t, "machine") == 0 || strcmp(t, "default") == 0) {
@@ -206,9 +284,13 @@ netrc_password(const char *path, const char *host, const char *user,
 		err_set(err, EX_CONFIG, "%s: holds a password but is mode %04o: "
 		    "run chmod 600 %s", path, (unsigned int)(st.st_mode & 07777),
 		    path);
+	else if (best != NULL && st.st_uid != geteuid())
+		err_set(err, EX_CONFIG, "%s: holds a password but is owned by "
+		    "uid %u, not you (uid %u)", path, (unsigned int)st.st_uid,
+		    (unsigned int)geteuid());
 	else if (best != NULL)
 		found = xstrdup(best);
-	freezero(buf, st.st_size + 1);
+	freezero(buf, size);
 	return found;
 }
 

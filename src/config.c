@@ -34,6 +34,8 @@
 enum ktype {
 	K_STR,		/* any non-empty string */
 	K_PATH,		/* a path, "~" expanded */
+	K_FILE,		/* a path to an existing regular file, "~" expanded */
+	K_DIR,		/* a path to an existing directory, "~" expanded */
 	K_PORT,
 	K_TLS,
 	K_BOOL,
@@ -59,12 +61,12 @@ static const struct key keys[] = {
 	{ "host",		K_STR,	OFF(host) },
 	{ "port",		K_PORT,	OFF(port) },
 	{ "tls",		K_TLS,	OFF(tls) },
-	{ "ca_file",		K_PATH,	OFF(ca_file) },
-	{ "ca_path",		K_PATH,	OFF(ca_path) },
+	{ "ca_file",		K_FILE,	OFF(ca_file) },
+	{ "ca_path",		K_DIR,	OFF(ca_path) },
 	{ "fingerprint",	K_FPR,	OFF(fingerprint) },
 	{ "tls_min_version",	K_TLSVER, OFF(tls_min) },
-	{ "client_cert",	K_PATH,	OFF(client_cert) },
-	{ "client_key",		K_PATH,	OFF(client_key) },
+	{ "client_cert",	K_FILE,	OFF(client_cert) },
+	{ "client_key",		K_FILE,	OFF(client_key) },
 	{ "tls_server_name",	K_STR,	OFF(tls_server_name) },
 	{ "user",		K_STR,	OFF(user) },
 	{ "auth",		K_AUTH,	OFF(auth) },
@@ -375,6 +377,7 @@ set_key(struct account *a, const struct key *k, const char *v,
     const char *path, const char *sect, struct pm_err *err)
 {
 	void		*field = (char *)a + k->off;
+	struct stat	 st;
 	const char	*errstr, *why;
 	char		**words;
 	long long	 n;
@@ -393,6 +396,27 @@ set_key(struct account *a, const struct key *k, const char *v,
 		free(*(char **)field);
 		*(char **)field = path_expand(v);
 		break;
+	case K_FILE:
+	case K_DIR:
+		/*
+		 * Read only when TLS starts, but wrong now: say so at load
+		 * (also for --dump-config and -c), naming the expanded path.
+		 */
+		free(*(char **)field);
+		*(char **)field = path_expand(v);
+		if (stat(*(char **)field, &st) == -1)
+			why = strerror(errno);
+		else if (k->type == K_FILE && S_ISDIR(st.st_mode))
+			why = "is a directory, not a file";
+		else if (k->type == K_FILE && !S_ISREG(st.st_mode))
+			why = "not a regular file";
+		else if (k->type == K_DIR && !S_ISDIR(st.st_mode))
+			why = "not a directory";
+		else
+			break;
+		err_set(err, EX_CONFIG, "%s: [%s] %s: %s: %s", path, sect,
+		    k->name, *(char **)field, why);
+		return -1;
 	case K_CMD:
 		if (split_words(v, &words, &why) == -1) {
 			err_set(err, EX_CONFIG, "%s: [%s] %s: %s", path, sect,
@@ -593,6 +617,8 @@ conf_dump(FILE *f, const struct config *conf, char **names, int nnames)
 			switch (k->type) {
 			case K_STR:
 			case K_PATH:
+			case K_FILE:
+			case K_DIR:
 			case K_CMD:
 			case K_PORT:
 				if (*(char * const *)field == NULL)

@@ -142,27 +142,45 @@ make_received(struct session *s)
 	    s->acct->name, date);
 }
 
-/* Take the account's lock: an flock, so it cannot outlive a crash. */
+/*
+ * Take the account's lock: an flock, so it cannot outlive a crash. *fdp is
+ * the locked descriptor, or -1 if there was nothing to lock.
+ *
+ * A fetch creates the lock file and holds it exclusively, with its pid
+ * written in it. --check and --list (shared) change nothing on disk: they
+ * take a shared lock on the lock file only if it exists, and write
+ * nothing. No lock file means no fetch has ever run with this state
+ * directory; a fetch starting meanwhile does not disturb them, since they
+ * only read the UIDL cache. Shared holders exclude fetches, not each other.
+ */
 static int
-lock_account(const char *statedir, const char *name, int wait,
-    struct pm_err *err)
+lock_account(const char *statedir, const char *name, int wait, int shared,
+    int *fdp, struct pm_err *err)
 {
 	char	*path, buf[32];
 	ssize_t	 n;
-	int	 fd, r;
+	int	 fd, r, op = shared ? LOCK_SH : LOCK_EX;
 
+	*fdp = -1;
 	xasprintf(&path, "%s/%s.lock", statedir, name);
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (shared)
+		fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	else
+		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1 && shared && errno == ENOENT) {
+		free(path);
+		return 0;
+	}
 	if (fd == -1) {
 		err_set(err, EX_IOERR, "%s: %s", path, strerror(errno));
 		free(path);
 		return -1;
 	}
-	r = flock(fd, LOCK_EX | LOCK_NB);
+	r = flock(fd, op | LOCK_NB);
 	if (r == -1 && errno == EWOULDBLOCK && wait) {
 		log_info("%s: waiting for another pullmail to finish", name);
 		/* SIGHUP or SIGUSR1 may interrupt the wait: wait on. */
-		while ((r = flock(fd, LOCK_EX)) == -1 && errno == EINTR &&
+		while ((r = flock(fd, op)) == -1 && errno == EINTR &&
 		    !fetch_stop)
 			;
 		if (r == -1 && errno == EINTR) {
@@ -174,23 +192,31 @@ lock_account(const char *statedir, const char *name, int wait,
 		}
 	}
 	if (r == -1) {
-		if (errno == EWOULDBLOCK) {
+		if (errno != EWOULDBLOCK)
+			err_set(err, EX_IOERR, "%s: %s", path, strerror(errno));
+		else if (!shared && flock(fd, LOCK_SH | LOCK_NB) == 0)
+			/* Only shared holders: -c or -l, with no pid written. */
+			err_set(err, EX_TEMPFAIL, "another pullmail is checking "
+			    "or listing this account (-c or -l)");
+		else {
 			n = pread(fd, buf, sizeof(buf) - 1, 0);
 			buf[n > 0 ? n : 0] = '\0';
 			buf[strcspn(buf, "\n")] = '\0';
 			err_set(err, EX_TEMPFAIL, "already being fetched by "
 			    "pid %s", buf[0] ? buf : "?");
-		} else
-			err_set(err, EX_IOERR, "%s: %s", path, strerror(errno));
+		}
 		close(fd);
 		free(path);
 		return -1;
 	}
-	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n)
-		log_debug("%s: cannot write pid", path);
+	if (!shared) {
+		n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+		if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n)
+			log_debug("%s: cannot write pid", path);
+	}
 	free(path);
-	return fd;
+	*fdp = fd;
+	return 0;
 }
 
 static int
@@ -460,6 +486,7 @@ fetch_account(struct account *a, const char *statedir,
 	struct pm_err	 late = { 0, NULL };
 	char		*path = NULL, *password = NULL;
 	int		 lockfd = -1, status, connected = 0;
+	int		 readonly = opts->check || opts->list;
 	size_t		 i;
 
 	memset(&s, 0, sizeof(s));
@@ -472,18 +499,26 @@ fetch_account(struct account *a, const char *statedir,
 	s.cache.fd = -1;
 	s.dlv.fd = -1;
 
-	if (mkdir_p(statedir, 0700) == -1) {
-		err_set(&s.err, EX_IOERR, "%s: %s", statedir, strerror(errno));
-		goto out;
-	}
-	if ((lockfd = lock_account(statedir, a->name, opts->wait,
-	    &s.err)) == -1)
-		goto out;
 	xasprintf(&path, "%s/%s.uidl", statedir, a->name);
-	if (uidl_open(&s.cache, path, &s.err) == -1)
-		goto out;
-	if (deliver_open(&s.dlv, a, statedir, &s.err) == -1)
-		goto out;
+	if (readonly) {
+		/*
+		 * --check and --list change nothing on disk: no state
+		 * directory, lock file or cache is created, no mailbox opened.
+		 */
+		if (lock_account(statedir, a->name, opts->wait, 1, &lockfd,
+		    &s.err) == -1 || uidl_open_ro(&s.cache, path, &s.err) == -1)
+			goto out;
+	} else {
+		if (mkdir_p(statedir, 0700) == -1) {
+			err_set(&s.err, EX_IOERR, "%s: %s", statedir,
+			    strerror(errno));
+			goto out;
+		}
+		if (lock_account(statedir, a->name, opts->wait, 0, &lockfd,
+		    &s.err) == -1 || uidl_open(&s.cache, path, &s.err) == -1 ||
+		    deliver_open(&s.dlv, a, statedir, &s.err) == -1)
+			goto out;
+	}
 	/* EXTERNAL logs in by the client certificate: no password. */
 	if (a->auth != AUTH_EXTERNAL &&
 	    (password = auth_password(a, &s.err)) == NULL)

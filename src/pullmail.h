@@ -328,8 +328,10 @@ struct uidl {
 	char		*pending;	/* journal lines not yet written */
 	size_t		 plen;
 	size_t		 psize;
+	int		 readonly;	/* uidl_open_ro: never written */
 };
 int	 uidl_open(struct uidl *, const char *, struct pm_err *);
+int	 uidl_open_ro(struct uidl *, const char *, struct pm_err *);
 const struct uidl_ent *uidl_get(const struct uidl *, const char *);
 void	 uidl_add(struct uidl *, const char *, time_t);
 int	 uidl_commit(struct uidl *, struct pm_err *);

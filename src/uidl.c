@@ -194,6 +194,10 @@ load(struct uidl *u, struct pm_err *err)
 	}
 	len = good;
 	buf[len] = '\0';
+	if (len == 0 && u->readonly) {
+		free(buf);
+		return 0;
+	}
 	if (len == 0) {
 		/* New (or emptied by a crash before the first write). */
 		if (write_all(u->fd, UIDL_MAGIC, strlen(UIDL_MAGIC)) == -1 ||
@@ -225,7 +229,7 @@ load(struct uidl *u, struct pm_err *err)
 		}
 		good = nl + 1 - buf;
 	}
-	if (good < len) {
+	if (good < len && !u->readonly) {
 		/* A crash tore the last append: cut it so appends line up. */
 		if (ftruncate(u->fd, good) == -1 || fsync(u->fd) == -1)
 			goto ioerr;
@@ -255,6 +259,36 @@ uidl_open(struct uidl *u, const char *path, struct pm_err *err)
 		return -1;
 	}
 	if (load(u, err) == -1) {
+		uidl_close(u);
+		return -1;
+	}
+	if (u->tsize == 0)
+		rehash(u);
+	return 0;
+}
+
+/*
+ * For --check and --list, which change nothing on disk: the cache as it
+ * is, never created, written or repaired (a torn last record is dropped in
+ * memory only). No cache yet, or no state directory, is an empty cache.
+ */
+int
+uidl_open_ro(struct uidl *u, const char *path, struct pm_err *err)
+{
+	memset(u, 0, sizeof(*u));
+	u->readonly = 1;
+	u->path = xstrdup(path);
+	/* O_NONBLOCK: a FIFO there must not hang us (pread then fails). */
+	u->fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (u->fd == -1 && errno != ENOENT) {
+		err_set(err, EX_IOERR, "%s: %s", path, errno == ELOOP ?
+		    "is a symbolic link: refusing to follow it" :
+		    strerror(errno));
+		free(u->path);
+		u->path = NULL;
+		return -1;
+	}
+	if (u->fd != -1 && load(u, err) == -1) {
 		uidl_close(u);
 		return -1;
 	}
@@ -298,6 +332,10 @@ uidl_commit(struct uidl *u, struct pm_err *err)
 {
 	if (u->plen == 0)
 		return 0;
+	if (u->readonly) {
+		err_set(err, EX_SOFTWARE, "%s: opened read-only", u->path);
+		return -1;
+	}
 	if (write_all(u->fd, u->pending, u->plen) == -1 || fsync(u->fd) == -1) {
 		err_set(err, EX_IOERR, "%s: cannot record delivered messages: "
 		    "%s", u->path, strerror(errno));
@@ -354,6 +392,10 @@ uidl_compact(struct uidl *u, struct pm_err *err)
 	size_t		 i, j;
 	int		 fd, n;
 
+	if (u->readonly) {
+		err_set(err, EX_SOFTWARE, "%s: opened read-only", u->path);
+		return -1;
+	}
 	xasprintf(&tmp, "%s.tmp", u->path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	    0600);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # errors.sh - login refused, connection refused, usage and configuration
 # errors, several accounts with one failing, the -vv trace hiding the
-# password.
+# password, ~/.netrc that cannot be used.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -66,6 +66,28 @@ run_pm
 is "$PM_RC" 78 "unknown key: exit status 78" || show_pm
 is "$PM_ERR" "pullmail: $CONFIG: [$ACCOUNT] colour: unknown key" "unknown key: the message"
 untouched "unknown key"
+
+# TLS paths that are missing or of the wrong type: configuration errors at
+# load, for a fetch, -c and --dump-config alike, naming the expanded path
+write_config "${good[@]}" "ca_file=~/no-such-ca.pem"
+for opt in "" -c --dump-config; do
+	run_pm $opt
+	is "$PM_RC" 78 "ca_file missing${opt:+, $opt}: exit status 78" || show_pm
+	is "$PM_ERR" "pullmail: $CONFIG: [$ACCOUNT] ca_file: $PM_HOME/no-such-ca.pem: No such file or directory" \
+		"ca_file missing${opt:+, $opt}: one line naming file, section, key and path"
+	is "$PM_OUT" "" "ca_file missing${opt:+, $opt}: nothing on stdout"
+done
+untouched "ca_file missing"
+write_config "${good[@]}" "ca_path=$CA_FILE"
+run_pm --dump-config
+is "$PM_RC" 78 "ca_path a file: exit status 78" || show_pm
+is "$PM_ERR" "pullmail: $CONFIG: [$ACCOUNT] ca_path: $CA_FILE: not a directory" \
+	"ca_path a file: the message"
+write_config "${good[@]}" "client_cert=$T" "client_key=$CA_FILE"
+run_pm -c
+is "$PM_RC" 78 "client_cert a directory: exit status 78" || show_pm
+is "$PM_ERR" "pullmail: $CONFIG: [$ACCOUNT] client_cert: $T: is a directory, not a file" \
+	"client_cert a directory: the message"
 
 # a password in a file others can read
 write_config "${good[@]}"
@@ -147,5 +169,66 @@ run_pm -vv
 is "$PM_RC" 77 "-vv, wrong password: exit status 77" || show_pm
 contains "$PM_ERR" "> PASS ***" "-vv, wrong password: the trace shows PASS ***"
 lacks "$PM_OUT$PM_ERR" "Wrong-Secret-99" "-vv, wrong password: the password is not shown"
+
+# ~/.netrc: a dotfile manager's symlink is followed; a FIFO, a directory,
+# a group-readable file and another user's are errors (78), never passed
+# over (nor waited on); no entry for the host goes on to the next source.
+NETRC=$PM_HOME/.netrc
+mkdir -p "$T/dotfiles"
+printf 'machine %s login %s password %s\n' "$POP3_TLS_HOST" "$POP3_USER" \
+	"$POP3_PASS" >"$T/dotfiles/netrc"
+chmod 0600 "$T/dotfiles/netrc"
+ln -s "$T/dotfiles/netrc" "$NETRC"
+write_config "${good[@]}" -password
+run_pm
+is "$PM_RC" 0 "netrc, a symlink: exit status 0" || show_pm
+is "$(server_count)" 0 "netrc, a symlink: its password logged in"
+seed 1
+chmod 0640 "$T/dotfiles/netrc"
+run_pm
+is "$PM_RC" 78 "netrc, group-readable: exit status 78" || show_pm
+is "$PM_ERR" "pullmail: $ACCOUNT: $NETRC: holds a password but is mode 0640: run chmod 600 $NETRC" \
+	"netrc, group-readable: one line naming the file and its mode"
+chmod 0600 "$T/dotfiles/netrc"
+if [ "$(id -u)" = 0 ]; then
+	chown 65534 "$T/dotfiles/netrc"
+	run_pm
+	is "$PM_RC" 78 "netrc, another user's: exit status 78" || show_pm
+	contains "$PM_ERR" "$NETRC: holds a password but is owned by uid 65534" \
+		"netrc, another user's: stderr names the file and its owner"
+	chown 0 "$T/dotfiles/netrc"
+else
+	skip "netrc, another user's: exit status 78" "not root: cannot chown"
+	skip "netrc, another user's: stderr names the file and its owner" \
+		"not root: cannot chown"
+fi
+rm -f "$NETRC"
+mkfifo "$NETRC"
+t0=$(now_ms)
+run_pm
+is "$PM_RC" 78 "netrc, a FIFO: exit status 78 (not the timeout's 124)" || show_pm
+ok "netrc, a FIFO: at once, not waiting for a writer" test $(($(now_ms) - t0)) -lt 10000
+is "$PM_ERR" "pullmail: $ACCOUNT: $NETRC: not a regular file" \
+	"netrc, a FIFO: one line naming the file"
+write_config "${good[@]}"
+run_pm
+is "$PM_RC" 0 "netrc, a FIFO, password in the config: not consulted, fetched" || show_pm
+seed 1
+rm -f "$NETRC"
+mkdir "$NETRC"
+write_config "${good[@]}" -password
+run_pm
+is "$PM_RC" 78 "netrc, a directory: exit status 78" || show_pm
+is "$PM_ERR" "pullmail: $ACCOUNT: $NETRC: not a regular file" \
+	"netrc, a directory: one line naming the file"
+rmdir "$NETRC"
+printf 'machine elsewhere.example login %s password x\n' "$POP3_USER" >"$NETRC"
+chmod 0644 "$NETRC"
+run_pm
+is "$PM_RC" 78 "netrc, no entry for the host: exit status 78" || show_pm
+contains "$PM_ERR" "no password: set password or password_command" \
+	"netrc, no entry for the host: on to the next source (no terminal: an error)"
+is "$(server_count)" 1 "netrc errors: nothing fetched"
+rm -f "$NETRC"
 
 done_testing

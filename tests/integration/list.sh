@@ -2,7 +2,10 @@
 # list.sh - pullmail -l: the table of the messages on the server, their
 # state (new/seen), decoded subjects and senders made safe for a terminal
 # (no escape sequences, controls or direction overrides get through), and
-# that listing changes nothing.
+# that listing changes nothing; -l and -c create nothing on disk (no state
+# directory, lock file, UIDL cache or mailbox) and leave an existing cache
+# and lock file as they were (bytes and mtime), and how their shared lock
+# meets a fetch's exclusive one.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -54,16 +57,18 @@ for path in sys.argv[1:]:
 EOF
 }
 
-# snapshot: server count, Maildir listing and UIDL cache bytes (a cache
-# that holds only its header line counts as no cache: -l may create it)
+# snapshot: server count, Maildir listing and UIDL cache bytes
 snapshot() {
 	printf 'server=%s\n' "$(server_count)"
 	find "$MAILDIR" -type f 2>/dev/null | sort
-	if [ -e "$CACHE" ] && [ "$(cat "$CACHE")" != "pullmail-uidl 1" ]; then
-		od -An -c "$CACHE"
-	else
-		echo "no cache records"
-	fi
+	if [ -e "$CACHE" ]; then od -An -c "$CACHE"; else echo "no cache"; fi
+}
+
+# on_disk: every path under $T but the server's and pullmail's output,
+# with type, size and mtime (nanoseconds)
+on_disk() {
+	find "$T" \( -path "$SERVER" -o -name pm.out -o -name pm.err \) -prune \
+		-o -printf '%p %y %s %T@\n' | sort
 }
 
 # matches TEXT REGEX: TEXT matches the extended regular expression
@@ -133,5 +138,77 @@ is "$(printf '%s\n' "$PM_OUT" | awk 'NR > 2 + '$N' { print $5 }' | tr '\n' ' ')"
 is "$(unsafe "$T/pm.out" "$T/pm.err")" "" "-l -v after fetch: stdout and stderr safe for a terminal"
 is "$(snapshot)" "$before" "-l after fetch: server, Maildir and UIDL cache unchanged"
 ok "-l after fetch: UIDL cache exists (compared byte for byte)" test -s "$CACHE"
+
+# ------------------------------------------- -c and -l create nothing
+
+# A fresh state directory and a Maildir that does not exist yet: after -c
+# and -l, neither exists, nor anything else new under $T.
+saved_state=$PM_STATE saved_maildir=$MAILDIR
+PM_STATE=$T/fresh-state MAILDIR=$T/fresh-Maildir
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" keep=yes
+before=$(on_disk)
+for opt in -c -l; do
+	run_pm $opt
+	is "$PM_RC" 0 "$opt, fresh: exit status 0 (new mail)" || show_pm
+	ok "$opt, fresh: no state directory created" test ! -e "$PM_STATE"
+	ok "$opt, fresh: no Maildir created" test ! -e "$MAILDIR"
+	is "$(on_disk)" "$before" "$opt, fresh: nothing created or changed under \$T"
+done
+contains "$PM_OUT" "$ACCOUNT: $((N + 2)) messages on" "-l, fresh: lists every message"
+is "$(states)" "new=$((N + 2)) seen=0 other=0" "-l, fresh: no cache: every message new"
+# an mbox that does not exist is not created either
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" keep=yes -maildir "mbox=$T/fresh.mbox"
+before=$(on_disk)
+for opt in -c -l; do
+	run_pm $opt
+	is "$PM_RC" 0 "$opt, fresh, mbox: exit status 0" || show_pm
+	is "$(on_disk)" "$before" "$opt, fresh, mbox: no mbox, no spool, no state directory"
+done
+# the state directory exists, the account's files do not
+mkdir -p "$PM_STATE/pullmail"
+before=$(on_disk)
+run_pm -c
+is "$PM_RC" 0 "-c, empty state directory: exit status 0" || show_pm
+is "$(on_disk)" "$before" "-c, empty state directory: no lock file or cache created"
+PM_STATE=$saved_state MAILDIR=$saved_maildir
+
+# An existing cache and lock file (from the fetch above): bytes and mtime
+# unchanged, also with a torn last record that a fetch would cut off.
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" keep=yes
+LOCK=$STATE_DIR/$ACCOUNT.lock
+ok "existing state: the fetch left a lock file" test -f "$LOCK"
+printf '+ 1700000000 torn-uid-without-newl' >>"$CACHE"
+cp -p "$CACHE" "$T/cache.copy"
+cp -p "$LOCK" "$T/lock.copy"
+touch -d '2020-01-02 03:04:05.123456789' "$CACHE" "$LOCK" "$STATE_DIR" "$T/cache.copy" "$T/lock.copy"
+before=$(on_disk)
+for opt in -c -l; do
+	run_pm $opt
+	is "$PM_RC" 0 "$opt, existing cache: exit status 0" || show_pm
+	ok "$opt, existing cache: same bytes (torn record not cut)" cmp -s "$CACHE" "$T/cache.copy"
+	ok "$opt, existing lock file: same bytes (no pid written)" cmp -s "$LOCK" "$T/lock.copy"
+	is "$(on_disk)" "$before" "$opt, existing cache: nothing created, mtimes unchanged"
+done
+contains "$PM_OUT" "$ACCOUNT: $((N + 2)) messages on" "-l, existing cache: lists every message"
+is "$(states)" "new=2 seen=$N other=0" "-l, existing cache: read (torn record ignored)"
+
+# The lock: -c and -l share it (with each other); a fetch holds it alone.
+# This shell holds it on fd 9, as another pullmail would.
+exec 9<"$LOCK"
+flock -s 9
+run_pm -c
+is "$PM_RC" 0 "-c while a shared lock is held: runs" || show_pm
+run_pm -k
+is "$PM_RC" 75 "fetch while -c/-l holds the lock: exit status 75" || show_pm
+is "$PM_ERR" "pullmail: $ACCOUNT: another pullmail is checking or listing this account (-c or -l)" \
+	"fetch while -c/-l holds the lock: says so (not a stale pid)"
+flock -u 9
+flock -x 9
+run_pm -l
+is "$PM_RC" 75 "-l while a fetch holds the lock: exit status 75" || show_pm
+contains "$PM_ERR" "already being fetched by pid" "-l while a fetch holds the lock: says so"
+exec 9<&-
+run_pm -l
+is "$PM_RC" 0 "-l once the lock is free: exit status 0" || show_pm
 
 done_testing

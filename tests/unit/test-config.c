@@ -83,10 +83,14 @@ main(void)
 	struct config	 conf;
 	struct pm_err	 err = { 0, NULL };
 	struct account	*a;
+	char		 want[512], ca[300], text[2048];
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
-	setenv("HOME", "/home/joe", 1);
+	/* The home holds ca.pem, which the full config names as ~/ca.pem. */
+	setenv("HOME", dir, 1);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	fclose(fopen(ca, "w"));
 
 	/* A full config: defaults inherited, overridden, parsed. */
 	write_conf(
@@ -120,8 +124,9 @@ main(void)
 		ok(a->timeout == 30, "timeout inherited");
 		ok(a->keep == 0, "keep overridden, trailing comment ignored");
 		is_str(a->password, "se;cr#et", "quoted password kept whole");
-		is_str(a->maildir, "/home/joe/Mail/work", "~ expanded");
-		is_str(a->ca_file, "/home/joe/ca.pem", "ca_file ~ expanded");
+		snprintf(want, sizeof(want), "%s/Mail/work", dir);
+		is_str(a->maildir, want, "~ expanded");
+		is_str(a->ca_file, ca, "ca_file ~ expanded");
 		a = TAILQ_NEXT(a, entry);
 		is_str(a->name, "home", "second account in file order");
 		is_str(a->port, "1995", "explicit port");
@@ -280,6 +285,62 @@ main(void)
 	expect("set twice across a continuation",
 	    BASE "po\\\nrt = 110\nport = 995\n", 0600,
 	    "[work] port: set twice (lines 5 and 7)");
+
+	/*
+	 * TLS paths: checked at load, each error naming the key, its section
+	 * and the expanded path.
+	 */
+	snprintf(text, sizeof(text), BASE "ca_file = %s\nca_path = %s\n"
+	    "client_cert = %s\nclient_key = ~/ca.pem\n", ca, dir, ca);
+	expect("ca_file, ca_path, client_cert, client_key that exist", text,
+	    0600, NULL);
+	expect("ca_file missing", BASE "ca_file = /nonexistent/ca.pem\n",
+	    0600, "[work] ca_file: /nonexistent/ca.pem: No such file or "
+	    "directory");
+	snprintf(want, sizeof(want), "[work] ca_file: %s/nope.pem: No such "
+	    "file or directory", dir);
+	expect("ca_file missing, ~ expanded in the message",
+	    BASE "ca_file = ~/nope.pem\n", 0600, want);
+	snprintf(text, sizeof(text), BASE "ca_file = %s\n", dir);
+	snprintf(want, sizeof(want), "[work] ca_file: %s: is a directory",
+	    dir);
+	expect("ca_file a directory", text, 0600, want);
+	snprintf(text, sizeof(text), BASE "ca_path = %s\n", ca);
+	snprintf(want, sizeof(want), "[work] ca_path: %s: not a directory", ca);
+	expect("ca_path a file", text, 0600, want);
+	expect("ca_path missing", BASE "ca_path = /nonexistent\n", 0600,
+	    "[work] ca_path: /nonexistent: No such file or directory");
+	snprintf(text, sizeof(text), BASE "client_key = %s\n"
+	    "client_cert = /nonexistent/c.pem\n", ca);
+	expect("client_cert missing", text, 0600,
+	    "[work] client_cert: /nonexistent/c.pem: No such file");
+	snprintf(text, sizeof(text), BASE "client_cert = %s\n"
+	    "client_key = /dev/null\n", ca);
+	expect("client_key a device", text, 0600,
+	    "[work] client_key: /dev/null: not a regular file");
+	snprintf(text, sizeof(text), BASE "client_cert = %s\n"
+	    "client_key = %s/ca.pem/k\n", ca, dir);
+	snprintf(want, sizeof(want), "[work] client_key: %s/ca.pem/k: Not a "
+	    "directory", dir);
+	expect("client_key below a file", text, 0600, want);
+	expect("ca_file missing in [defaults] is blamed on [defaults]",
+	    "[defaults]\nca_file = /nonexistent/ca.pem\n" BASE, 0600,
+	    "[defaults] ca_file: /nonexistent/ca.pem: No such file");
+	{
+		char	 link[300];
+
+		snprintf(link, sizeof(link), "%s/ca-link.pem", dir);
+		symlink("ca.pem", link);
+		snprintf(text, sizeof(text), BASE "ca_file = %s\n", link);
+		expect("ca_file a symlink to a file", text, 0600, NULL);
+		unlink(link);
+		symlink("absent.pem", link);
+		snprintf(want, sizeof(want), "[work] ca_file: %s: No such file",
+		    link);
+		expect("ca_file a dangling symlink", text, 0600, want);
+		unlink(link);
+	}
+	unlink(ca);
 
 	/* A file that does not exist. */
 	snprintf(path, sizeof(path), "%s/absent", dir);

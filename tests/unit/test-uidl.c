@@ -89,6 +89,36 @@ main(void)
 	is_str(slurp(path), "pullmail-uidl 1\n+ 100 a\n+ 200 b\n+ 300 c\n",
 	    "torn record cut before the next append");
 
+	/* Read-only (--check, --list): never created, written or repaired. */
+	unlink(path);
+	ok(uidl_open_ro(&u, path, &err) == 0 && u.nlive == 0 &&
+	    uidl_get(&u, "a") == NULL, "read-only, no cache: empty");
+	uidl_close(&u);
+	ok(access(path, F_OK) == -1, "read-only, no cache: none created");
+	{
+		char	 sub[320];
+
+		snprintf(sub, sizeof(sub), "%s/nodir/acct.uidl", dir);
+		ok(uidl_open_ro(&u, sub, &err) == 0 && u.nlive == 0,
+		    "read-only, no state directory: empty");
+		uidl_close(&u);
+	}
+	spew(path, "");
+	ok(uidl_open_ro(&u, path, &err) == 0 && u.nlive == 0,
+	    "read-only, empty file: opens");
+	uidl_close(&u);
+	is_str(slurp(path), "", "read-only, empty file: no header written");
+	spew(path, "pullmail-uidl 1\n+ 100 a\n+ 200 b\n+ 30");
+	ok(uidl_open_ro(&u, path, &err) == 0 && uidl_get(&u, "a") &&
+	    uidl_get(&u, "b") && u.nlive == 2, "read-only, torn record: read");
+	uidl_add(&u, "c", 300);
+	ok(uidl_commit(&u, &err) == -1 && err.status != 0,
+	    "read-only: commit refused");
+	err_clear(&err);
+	uidl_close(&u);
+	is_str(slurp(path), "pullmail-uidl 1\n+ 100 a\n+ 200 b\n+ 30",
+	    "read-only, torn record: file left as it was");
+
 	/* Empty file (crash right after creation). */
 	spew(path, "");
 	ok(uidl_open(&u, path, &err) == 0 && u.nlive == 0, "empty file opens");

@@ -4,6 +4,9 @@
 
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +14,44 @@
 
 #include "../../src/pullmail.h"
 #include "tap.h"
+
+/* netrc_password on path: expect an error holding want (78), or none. */
+static void
+netrc_err(const char *path, const char *host, const char *want,
+    const char *what)
+{
+	struct pm_err	 err = { 0, NULL };
+	char		*p;
+	int		 good;
+
+	p = netrc_password(path, host, "joe", &err);
+	if (want == NULL)
+		good = p == NULL && err.status == 0;
+	else
+		good = p == NULL && err.status == 78 && err.msg != NULL &&
+		    strncmp(err.msg, path, strlen(path)) == 0 &&
+		    strstr(err.msg, want) != NULL &&
+		    strchr(err.msg, '\n') == NULL;
+	ok(good, "%s", what);
+	if (!good)
+		printf("#   got:  %s (status %d%s)\n#   want: %s\n",
+		    err.msg ? err.msg : "(no error)", err.status,
+		    p != NULL ? ", a password" : "", want ? want : "no error");
+	free(p);
+	err_clear(&err);
+}
+
+static void
+write_file(const char *path, const char *text, mode_t mode)
+{
+	FILE	*f;
+
+	unlink(path);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+}
 
 static void
 words(const char *in, const char *want)
@@ -111,9 +152,191 @@ main(void)
 		    strstr(err.msg, "mode 0644") != NULL,
 		    "netrc readable by others: refused");
 		err_clear(&err);
+		netrc_err(path, "pop.example.net", "run chmod 600", "netrc: "
+		    "the message says how to fix it");
+		chmod(path, 0640);
+		netrc_err(path, "pop.example.net", "mode 0640",
+		    "netrc readable by the group: refused, mode named");
+		chmod(path, 0620);
+		netrc_err(path, "pop.example.net", "mode 0620",
+		    "netrc writable by the group: refused");
+		chmod(path, 0600);
+		{
+			char	 link[300], other[300];
+
+			/* A dotfile manager's symlink is followed. */
+			snprintf(link, sizeof(link), "%s/link", dir);
+			symlink(path, link);
+			p = netrc_password(link, "pop.example.net", "joe", &err);
+			is_str(p, "s p", "netrc: a symbolic link is followed");
+			free(p);
+			snprintf(other, sizeof(other), "%s/link2", dir);
+			symlink("link", other);
+			p = netrc_password(other, "pop.example.net", "joe",
+			    &err);
+			is_str(p, "s p", "netrc: a chain of links is followed");
+			free(p);
+			/* Through the link, the target's mode is checked. */
+			chmod(path, 0644);
+			netrc_err(link, "pop.example.net", "mode 0644",
+			    "netrc: mode checked on the link's target");
+			chmod(path, 0600);
+			unlink(other);
+			unlink(link);
+			/* A link to nothing: no netrc. */
+			symlink("absent", link);
+			netrc_err(link, "pop.example.net", NULL,
+			    "netrc: a dangling link is no netrc");
+			unlink(link);
+		}
+		/* Not owned by the user: refused, even at mode 0600. */
+		if (geteuid() == 0) {
+			chown(path, 65534, 65534);
+			netrc_err(path, "pop.example.net", "owned by uid 65534",
+			    "netrc owned by another user: refused");
+			chown(path, 0, 0);
+		} else
+			skip("netrc owned by another user: refused",
+			    "not root: cannot give a file away");
+		/* Mode and owner matter only when a password is used. */
+		write_file(path, "machine other.example login joe password x\n",
+		    0644);
+		netrc_err(path, "pop.example.net", NULL, "netrc: no entry for "
+		    "the host, readable by others: nothing, no error");
+		write_file(path, "machine pop.example.net login joe\n", 0644);
+		netrc_err(path, "pop.example.net", NULL, "netrc: entry without "
+		    "a password, readable by others: nothing, no error");
+		if (geteuid() == 0) {
+			chown(path, 65534, 65534);
+			netrc_err(path, "pop.example.net", NULL, "netrc: "
+			    "another user's, no password used: no error");
+			chown(path, 0, 0);
+		} else
+			skip("netrc: another user's, no password used: no error",
+			    "not root: cannot give a file away");
+		/* Unreadable: an error, not "no netrc". */
+		chmod(path, 0);
+		if (geteuid() != 0)
+			netrc_err(path, "pop.example.net", "Permission denied",
+			    "netrc unreadable: error naming the file");
+		else
+			skip("netrc unreadable: error naming the file",
+			    "root reads any file");
+		/* Too large, and the size limit is checked on the descriptor. */
+		{
+			int	 fd;
+
+			chmod(path, 0600);
+			fd = open(path, O_WRONLY | O_TRUNC);
+			ftruncate(fd, 1024 * 1024 + 1);
+			close(fd);
+			netrc_err(path, "pop.example.net", "larger than 1 MB",
+			    "netrc over 1 MB: error");
+			fd = open(path, O_WRONLY | O_TRUNC);
+			ftruncate(fd, 1024 * 1024);
+			close(fd);
+			netrc_err(path, "pop.example.net", NULL,
+			    "netrc of exactly 1 MB (of NULs): read, no entry");
+		}
+		/* A long file whose entry is at the end: read to EOF. */
+		{
+			FILE	*f2;
+			int	 i;
+
+			f2 = fopen(path, "w");
+			for (i = 0; i < 20000; i++)
+				fprintf(f2, "machine m%d.example login joe "
+				    "password pw%d\n", i, i);
+			fputs("machine pop.example.net login joe password "
+			    "last\n", f2);
+			fclose(f2);
+			chmod(path, 0600);
+			p = netrc_password(path, "pop.example.net", "joe", &err);
+			is_str(p, "last", "netrc: a large file read to its end");
+			free(p);
+		}
 		unlink(path);
-		p = netrc_password(path, "pop.example.net", "joe", &err);
-		ok(p == NULL && err.status == 0, "no netrc: nothing, no error");
+		/* A directory and a FIFO: errors, and a FIFO does not hang. */
+		mkdir(path, 0700);
+		netrc_err(path, "pop.example.net", "not a regular file",
+		    "netrc that is a directory: error");
+		rmdir(path);
+		mkfifo(path, 0600);
+		signal(SIGALRM, SIG_DFL);
+		alarm(10);
+		netrc_err(path, "pop.example.net", "not a regular file",
+		    "netrc that is a FIFO: error, at once");
+		alarm(0);
+		unlink(path);
+		netrc_err(path, "pop.example.net", NULL,
+		    "no netrc: nothing, no error");
+		/* A path through a file: an error, not "no netrc". */
+		write_file(path, "", 0600);
+		{
+			char	 sub[310];
+
+			snprintf(sub, sizeof(sub), "%s/x", path);
+			netrc_err(sub, "pop.example.net", "Not a directory",
+			    "netrc path through a file: error");
+		}
+		unlink(path);
+
+		/* auth_password: ~/.netrc, then on to the next source. */
+		{
+			struct account	 a;
+			char		 home[300];
+			int		 nul;
+
+			memset(&a, 0, sizeof(a));
+			a.host = (char *)"pop.example.net";
+			a.user = (char *)"joe";
+			a.name = (char *)"work";
+			snprintf(home, sizeof(home), "%s/.netrc", dir);
+			write_file(home, "machine pop.example.net login joe "
+			    "password frometrc\n", 0600);
+			setenv("HOME", dir, 1);
+			/* No terminal: the last source is an error. */
+			nul = open("/dev/null", O_RDONLY);
+			dup2(nul, STDIN_FILENO);
+			close(nul);
+			p = auth_password(&a, &err);
+			is_str(p, "frometrc", "auth_password: from ~/.netrc");
+			free(p);
+			a.host = (char *)"elsewhere.example";
+			p = auth_password(&a, &err);
+			ok(p == NULL && err.status == 78 &&
+			    strstr(err.msg, "no password") != NULL,
+			    "auth_password: no netrc entry for the host: on to "
+			    "the next source (here: no terminal, an error)");
+			if (err.msg != NULL)
+				printf("# %s\n", err.msg);
+			err_clear(&err);
+			a.host = (char *)"pop.example.net";
+			chmod(home, 0604);
+			p = auth_password(&a, &err);
+			ok(p == NULL && err.status == 78 &&
+			    strstr(err.msg, ".netrc: holds a password but is "
+			    "mode 0604") != NULL,
+			    "auth_password: an unsafe ~/.netrc is an error, "
+			    "not passed over");
+			err_clear(&err);
+			a.password_command = (char *)"echo fromcmd";
+			p = auth_password(&a, &err);
+			is_str(p, "fromcmd", "auth_password: password_command "
+			    "comes before ~/.netrc");
+			free(p);
+			a.password_command = NULL;
+			unlink(home);
+			mkdir(home, 0700);
+			p = auth_password(&a, &err);
+			ok(p == NULL && err.status == 78 &&
+			    strstr(err.msg, "/.netrc: not a regular file") !=
+			    NULL, "auth_password: a ~/.netrc directory is an "
+			    "error");
+			err_clear(&err);
+			rmdir(home);
+			setenv("HOME", "/home/joe", 1);
+		}
 		rmdir(dir);
 	}
 	return done();
