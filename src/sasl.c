@@ -58,33 +58,69 @@ b64_encode(const unsigned char *in, size_t len)
 	return out;
 }
 
-/* Decode base64; NULL if malformed. *outlen excludes the padding. */
+/* The value of a base64 digit (RFC 4648 section 4), or -1. */
+static int
+b64_digit(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Decode base64, strictly: SASL challenges are padded base64 (RFC 4648,
+ * RFC 5034), so the length must be a multiple of 4, "=" may only end the
+ * last quantum (one or two of them), and nothing outside the alphabet is
+ * allowed, whitespace included; unpadded input is refused, and so are
+ * non-zero bits left over in the last quantum. The empty string decodes
+ * to nothing. Returns the data, NUL-terminated (*outlen excludes the
+ * NUL), or NULL if malformed.
+ */
 unsigned char *
 b64_decode(const char *in, size_t *outlen)
 {
 	unsigned char	*out;
-	size_t		 len = strlen(in), pad = 0;
-	int		 n;
+	size_t		 len = strlen(in), pad = 0, i, o = 0;
+	int		 v[4] = { 0, 0, 0, 0 }, j;
 
 	if (len % 4 != 0)
 		return NULL;
+	if (len > 0 && in[len - 1] == '=') {
+		pad++;
+		if (in[len - 2] == '=')
+			pad++;
+	}
 	out = xmalloc(len / 4 * 3 + 1);
-	if (len == 0) {
-		*outlen = 0;
-		out[0] = '\0';
-		return out;
+	for (i = 0; i < len; i += 4) {
+		for (j = 0; j < 4; j++) {
+			if (i + j >= len - pad)
+				v[j] = 0;
+			else if ((v[j] = b64_digit(in[i + j])) == -1)
+				goto bad;
+		}
+		out[o++] = v[0] << 2 | v[1] >> 4;
+		out[o++] = (v[1] & 0x0f) << 4 | v[2] >> 2;
+		out[o++] = (v[2] & 0x03) << 6 | v[3];
 	}
-	if ((n = EVP_DecodeBlock(out, (const unsigned char *)in, len)) < 0) {
-		free(out);
-		return NULL;
-	}
-	if (in[len - 1] == '=')
-		pad++;
-	if (in[len - 2] == '=')
-		pad++;
-	*outlen = n - pad;
-	out[*outlen] = '\0';
+	/* Bits the padding says are unused must be zero. */
+	if ((pad == 2 && (v[1] & 0x0f) != 0) ||
+	    (pad == 1 && (v[2] & 0x03) != 0))
+		goto bad;
+	o -= pad;
+	out[o] = '\0';
+	*outlen = o;
 	return out;
+bad:
+	freezero(out, len / 4 * 3 + 1);
+	return NULL;
 }
 
 static int
