@@ -81,6 +81,7 @@ FAULTS = {
     "garbage-reply": None,
     "bad-size": None,
     "uidl-unknown-num": None,
+    "empty-list-uidl": None,
     "extra-after-pass": None,
     "escape-in-err": None,
     "stls-inject": None,
@@ -557,6 +558,9 @@ class Session:
             if num:
                 self.ok(b"%d %d" % (num, self.size(num)))
             return
+        if self.fault("empty-list-uidl"):
+            self.multi(b"+OK 0 messages", [])
+            return
         first = b"+OK %d messages" % len(self.live())
         if self.fault("nul-in-reply"):
             first = b"+OK %d\x00messages" % len(self.live())
@@ -573,6 +577,9 @@ class Session:
             num = self.msgnum(args)
             if num:
                 self.ok(b"%d %s" % (num, self.uid(num)))
+            return
+        if self.fault("empty-list-uidl"):
+            self.multi(b"+OK", [b"1 ghost"])
             return
         if 1 in self.live() and self.fault("bad-uid"):
             pass
