@@ -130,8 +130,11 @@ log_vis(const char *s, size_t len)
 
 /*
  * Protocol trace. dir is '<' for what the server sent, '>' for what we
- * sent. The arguments of PASS, APOP and AUTH, and any SASL continuation
- * line we send, are secrets.
+ * sent. The arguments of PASS and APOP are secrets, and so is everything
+ * of a SASL exchange after "AUTH MECH": from the AUTH line on, every line
+ * we send is hidden (but for "*", the cancel) until the server answers
+ * with something other than a continuation ("+" alone or "+ ..."), which
+ * ends the exchange (+OK or -ERR, or garbage that ends the session).
  */
 void
 log_trace(int dir, const char *line, size_t len)
@@ -142,21 +145,22 @@ log_trace(int dir, const char *line, size_t len)
 
 	if (verbosity < 2)
 		return;
-	if (dir == '>') {
-		if (in_sasl) {
-			keep = 0;
+	if (dir == '<') {
+		if (in_sasl && !(len == 1 && line[0] == '+') &&
+		    !(len >= 2 && line[0] == '+' && line[1] == ' '))
 			in_sasl = 0;
-		} else if (len >= 5 && (strncasecmp(line, "PASS ", 5) == 0 ||
-		    strncasecmp(line, "APOP ", 5) == 0))
-			keep = 5;
-		else if (len >= 5 && strncasecmp(line, "AUTH ", 5) == 0) {
-			const char *sp = memchr(line + 5, ' ', len - 5);
-			keep = sp == NULL ? len : (size_t)(sp - line) + 1;
-		}
-	} else if (len >= 2 && line[0] == '+' && line[1] == ' ')
+	} else if (in_sasl) {
+		if (len != 1 || line[0] != '*')
+			keep = 0;
+	} else if (len >= 5 && (strncasecmp(line, "PASS ", 5) == 0 ||
+	    strncasecmp(line, "APOP ", 5) == 0))
+		keep = 5;
+	else if (len >= 5 && strncasecmp(line, "AUTH ", 5) == 0) {
+		const char *sp = memchr(line + 5, ' ', len - 5);
+
+		keep = sp == NULL ? len : (size_t)(sp - line) + 1;
 		in_sasl = 1;
-	else
-		in_sasl = 0;
+	}
 	v = log_vis(line, keep);
 	log_debug("%c %s%s", dir, v, keep < len ? "***" : "");
 	free(v);

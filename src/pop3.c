@@ -366,6 +366,9 @@ find_num(struct msg *m, size_t n, unsigned int num)
 {
 	struct msg	 key;
 
+	/* An empty LIST: m may be NULL, which bsearch must not be given. */
+	if (n == 0)
+		return NULL;
 	/* Numbers are 1..n at the start of a session; fast path first. */
 	if (num >= 1 && num <= n && m[num - 1].num == num)
 		return &m[num - 1];

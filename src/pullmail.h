@@ -28,6 +28,7 @@
 #define PM_BATCH_MSGS	64		/* messages per durable batch */
 #define PM_BATCH_BYTES	(16 * 1024 * 1024) /* bytes per durable batch */
 #define PM_PASS_MAX	8192		/* a password or token */
+#define PM_CMD_MAX	255		/* RFC 2449: a command line, CRLF excluded */
 
 /*
  * An error: the exit status it maps to (sysexits.h) and a one-line message.

@@ -58,33 +58,69 @@ b64_encode(const unsigned char *in, size_t len)
 	return out;
 }
 
-/* Decode base64; NULL if malformed. *outlen excludes the padding. */
+/* The value of a base64 digit (RFC 4648 section 4), or -1. */
+static int
+b64_digit(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Decode base64, strictly: SASL challenges are padded base64 (RFC 4648,
+ * RFC 5034), so the length must be a multiple of 4, "=" may only end the
+ * last quantum (one or two of them), and nothing outside the alphabet is
+ * allowed, whitespace included; unpadded input is refused, and so are
+ * non-zero bits left over in the last quantum. The empty string decodes
+ * to nothing. Returns the data, NUL-terminated (*outlen excludes the
+ * NUL), or NULL if malformed.
+ */
 unsigned char *
 b64_decode(const char *in, size_t *outlen)
 {
 	unsigned char	*out;
-	size_t		 len = strlen(in), pad = 0;
-	int		 n;
+	size_t		 len = strlen(in), pad = 0, i, o = 0;
+	int		 v[4] = { 0, 0, 0, 0 }, j;
 
 	if (len % 4 != 0)
 		return NULL;
+	if (len > 0 && in[len - 1] == '=') {
+		pad++;
+		if (in[len - 2] == '=')
+			pad++;
+	}
 	out = xmalloc(len / 4 * 3 + 1);
-	if (len == 0) {
-		*outlen = 0;
-		out[0] = '\0';
-		return out;
+	for (i = 0; i < len; i += 4) {
+		for (j = 0; j < 4; j++) {
+			if (i + j >= len - pad)
+				v[j] = 0;
+			else if ((v[j] = b64_digit(in[i + j])) == -1)
+				goto bad;
+		}
+		out[o++] = v[0] << 2 | v[1] >> 4;
+		out[o++] = (v[1] & 0x0f) << 4 | v[2] >> 2;
+		out[o++] = (v[2] & 0x03) << 6 | v[3];
 	}
-	if ((n = EVP_DecodeBlock(out, (const unsigned char *)in, len)) < 0) {
-		free(out);
-		return NULL;
-	}
-	if (in[len - 1] == '=')
-		pad++;
-	if (in[len - 2] == '=')
-		pad++;
-	*outlen = n - pad;
-	out[*outlen] = '\0';
+	/* Bits the padding says are unused must be zero. */
+	if ((pad == 2 && (v[1] & 0x0f) != 0) ||
+	    (pad == 1 && (v[2] & 0x03) != 0))
+		goto bad;
+	o -= pad;
+	out[o] = '\0';
+	*outlen = o;
 	return out;
+bad:
+	freezero(out, len / 4 * 3 + 1);
+	return NULL;
 }
 
 static int
@@ -116,14 +152,26 @@ respond(struct pop3 *p, const unsigned char *data, size_t len,
 	return r;
 }
 
-/* "AUTH MECH" with an optional initial response (base64 of ir). */
+/*
+ * "AUTH MECH" with an optional initial response (base64 of ir; "=" when
+ * ir is empty). RFC 5034 section 4: it goes on the AUTH line only if that
+ * line stays within the 255 octets of a POP3 command (RFC 2449); a longer
+ * one (an OAuth token of several KB) is sent on a line of its own after
+ * the server's "+" continuation, as it is when twostep is set. The text of
+ * that continuation is not looked at: these mechanisms start with the
+ * client, and RFC 4422 has the server send an empty challenge. *inline_ir
+ * (if not NULL) says whether the response went on the AUTH line. Returns
+ * as pop3_auth_step does, for the server's answer to the response.
+ */
 static int
 auth_cmd(struct pop3 *p, const char *mech, const unsigned char *ir,
-    size_t irlen, const char **challenge)
+    size_t irlen, int twostep, const char **challenge, int *inline_ir)
 {
 	char	*b, *line;
 	int	 r;
 
+	if (inline_ir != NULL)
+		*inline_ir = 0;
 	if (ir == NULL) {
 		xasprintf(&line, "AUTH %s", mech);
 		r = pop3_auth_step(p, line, challenge);
@@ -131,9 +179,20 @@ auth_cmd(struct pop3 *p, const char *mech, const unsigned char *ir,
 		return r;
 	}
 	b = b64_encode(ir, irlen);
-	xasprintf(&line, "AUTH %s %s", mech, irlen == 0 ? "=" : b);
-	r = pop3_auth_step(p, line, challenge);
-	freezero(line, strlen(line));
+	if (!twostep && strlen("AUTH  ") + strlen(mech) +
+	    (irlen == 0 ? 1 : strlen(b)) <= PM_CMD_MAX) {
+		xasprintf(&line, "AUTH %s %s", mech, irlen == 0 ? "=" : b);
+		if (inline_ir != NULL)
+			*inline_ir = 1;
+		r = pop3_auth_step(p, line, challenge);
+		freezero(line, strlen(line));
+	} else {
+		xasprintf(&line, "AUTH %s", mech);
+		r = pop3_auth_step(p, line, challenge);
+		free(line);
+		if (r == 1)
+			r = pop3_auth_step(p, b, challenge);
+	}
 	freezero(b, strlen(b));
 	return r;
 }
@@ -234,7 +293,7 @@ login_plain(struct pop3 *p, const char *user, const char *pass)
 	memcpy(buf + 1, user, ul);
 	buf[ul + 1] = '\0';
 	memcpy(buf + ul + 2, pass, pl);
-	r = auth_cmd(p, "PLAIN", buf, len, &c);
+	r = auth_cmd(p, "PLAIN", buf, len, 0, &c, NULL);
 	freezero(buf, len);
 	return finish(p, r, "PLAIN");
 }
@@ -245,7 +304,7 @@ login_login(struct pop3 *p, const char *user, const char *pass)
 	const char	*c;
 	int		 r;
 
-	if ((r = auth_cmd(p, "LOGIN", NULL, 0, &c)) != 1)
+	if ((r = auth_cmd(p, "LOGIN", NULL, 0, 0, &c, NULL)) != 1)
 		return finish(p, r, "LOGIN");
 	if ((r = respond(p, (const unsigned char *)user, strlen(user),
 	    &c)) != 1)
@@ -264,7 +323,7 @@ login_cram(struct pop3 *p, const char *user, const char *pass)
 	const char	*c;
 	int		 r;
 
-	if ((r = auth_cmd(p, "CRAM-MD5", NULL, 0, &c)) != 1)
+	if ((r = auth_cmd(p, "CRAM-MD5", NULL, 0, 0, &c, NULL)) != 1)
 		return finish(p, r, "CRAM-MD5");
 	if ((chal = b64_decode(c, &clen)) == NULL) {
 		err_set(p->err, EX_PROTOCOL, "%s: protocol error: bad CRAM-MD5 "
@@ -341,7 +400,8 @@ login_scram(struct pop3 *p, const char *user, const char *pass,
 		char *gs2;
 
 		xasprintf(&gs2, "n,,%s", first);
-		r = auth_cmd(p, mech, (unsigned char *)gs2, strlen(gs2), &c);
+		r = auth_cmd(p, mech, (unsigned char *)gs2, strlen(gs2), 0,
+		    &c, NULL);
 		free(gs2);
 	}
 	if (r != 1) {
@@ -442,11 +502,15 @@ out:
 }
 
 /*
- * XOAUTH2 and OAUTHBEARER with an access token. Some servers (Gmail) want
- * the token on the AUTH line, others (Microsoft 365) after a "+ "; the
- * first form is tried, then the second if the server refuses it without
- * a reason of its own. A challenge after the token carries the server's
- * JSON error: it is acknowledged and reported.
+ * XOAUTH2 and OAUTHBEARER with an access token. A short token goes on the
+ * AUTH line (Gmail wants it there), a long one (Microsoft 365's are
+ * several KB) after a "+" continuation: see auth_cmd. A server that
+ * refuses the token on the AUTH line with a bare -ERR (no response code:
+ * it may not take initial responses) is asked once more in the other
+ * form; -ERR [AUTH] is a refusal, never retried. A challenge after the
+ * token carries the server's JSON error: it is acknowledged (an empty
+ * line for XOAUTH2, "AQ==" for OAUTHBEARER, RFC 7628 section 3.2.3) and
+ * reported with the -ERR that follows.
  */
 static int
 login_oauth(struct pop3 *p, const char *user, const char *token, int bearer)
@@ -455,7 +519,7 @@ login_oauth(struct pop3 *p, const char *user, const char *token, int bearer)
 	char		*msg, *json = NULL, *why = NULL;
 	unsigned char	*dec;
 	size_t		 dlen;
-	int		 r, form;
+	int		 r, inl;
 
 	if (bearer)
 		xasprintf(&msg, "n,a=%s,\001host=%s\001port=%s\001auth=Bearer "
@@ -463,44 +527,44 @@ login_oauth(struct pop3 *p, const char *user, const char *token, int bearer)
 	else
 		xasprintf(&msg, "user=%s\001auth=Bearer %s\001\001", user,
 		    token);
-	for (form = 0; form < 2; form++) {
-		if (form == 0)
-			r = auth_cmd(p, mech, (unsigned char *)msg,
-			    strlen(msg), &c);
-		else {
-			r = auth_cmd(p, mech, NULL, 0, &c);
-			if (r == 1 && *c == '\0')
-				r = respond(p, (unsigned char *)msg,
-				    strlen(msg), &c);
-		}
-		if (r == 1) {
-			/* An error challenge: keep its JSON, acknowledge. */
-			if ((dec = b64_decode(c, &dlen)) != NULL) {
-				json = log_vis((char *)dec, dlen > 300 ? 300 :
-				    dlen);
-				free(dec);
-			}
-			r = pop3_auth_step(p, bearer ? "AQ==" : "", &c);
-			if (r == 1)
-				r = pop3_auth_step(p, "*", &c);
-			break;
-		}
-		if (r != 2 || form == 1)
-			break;
-		/* Refused the token on the AUTH line: try the other form. */
+	r = auth_cmd(p, mech, (unsigned char *)msg, strlen(msg), 0, &c, &inl);
+	if (r == 2 && inl && p->resp[0] != '[') {
 		log_debug("%s: %s with an initial response refused, trying "
 		    "without", p->acct->name, mech);
+		r = auth_cmd(p, mech, (unsigned char *)msg, strlen(msg), 1,
+		    &c, NULL);
 	}
 	freezero(msg, strlen(msg));
-	if (r == 0)
+	if (r == 1) {
+		/* An error challenge: keep its JSON, acknowledge. */
+		if ((dec = b64_decode(c, &dlen)) == NULL) {
+			if (pop3_auth_step(p, "*", &c) != -1)
+				err_set(p->err, EX_PROTOCOL, "%s: protocol "
+				    "error: malformed %s error challenge (not "
+				    "base64)", p->conn.host, mech);
+			return -1;
+		}
+		json = log_vis((char *)dec, dlen > 300 ? 300 : dlen);
+		free(dec);
+		r = pop3_auth_step(p, bearer ? "AQ==" : "", &c);
+		if (r == 1) {
+			if (pop3_auth_step(p, "*", &c) != -1)
+				err_set(p->err, EX_PROTOCOL, "%s: protocol "
+				    "error: %s exchange did not end",
+				    p->conn.host, mech);
+			free(json);
+			return -1;
+		}
+	}
+	if (r == 0) {
+		free(json);
 		return 0;
+	}
 	if (r == 2) {
-		if (json != NULL)
+		if (json != NULL && *json != '\0')
 			xasprintf(&why, "(%s)", json);
 		pop3_auth_refused(p, mech, why);
-	} else if (r == 1)
-		err_set(p->err, EX_PROTOCOL, "%s: protocol error: %s exchange "
-		    "did not end", p->conn.host, mech);
+	}
 	free(json);
 	free(why);
 	return -1;
@@ -577,7 +641,7 @@ auth_login(struct pop3 *p, const char *secret)
 	case AUTH_EXTERNAL: {
 		const char *c;
 		return finish(p, auth_cmd(p, "EXTERNAL", (unsigned char *)"",
-		    0, &c), "EXTERNAL");
+		    0, 0, &c, NULL), "EXTERNAL");
 	}
 	}
 	fatalx("auth_login: mechanism %d", m);

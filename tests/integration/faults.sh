@@ -515,6 +515,7 @@ launch fault_case 76 0 no 'NUL byte in a reply' nul-in-reply
 launch fault_case 76 0 no 'expected +OK or -ERR, got "HELLO"' garbage-reply
 launch fault_case 76 0 no 'protocol error in LIST reply: bad size: "1 ' bad-size
 launch fault_case 76 0 no 'protocol error in UIDL reply: message number not in LIST' uidl-unknown-num
+launch fault_case 76 0 no 'protocol error in UIDL reply: message number not in LIST: "1 ghost"' empty-list-uidl
 launch fault_case 76 0 no 'protocol error: a reply to no command: "+OK 0 messages' extra-after-pass
 
 # a server's text cannot reach the terminal raw

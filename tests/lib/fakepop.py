@@ -3,7 +3,8 @@
 
 usage: fakepop.py --maildir DIR --port-file FILE [--log FILE]
                   [--tls-cert CERT --tls-key KEY [--tls-max 1.2|1.3]]
-                  [--fault SPEC]... [--password P] [--sasl "XOAUTH2 OAUTHBEARER"] [--token T]
+                  [--fault SPEC]... [--password P]
+                  [--sasl "PLAIN XOAUTH2 OAUTHBEARER"] [--token T]
 
 Listens on 127.0.0.1 (a free port, written to FILE once listening) and
 serves one connection at a time until killed, or for at most 120 seconds.
@@ -28,8 +29,9 @@ one given with --token (without --token no token is accepted); anything
 else is a "V:" line and -ERR, a well-formed message with another token
 "S: MECH wrong token" and -ERR [AUTH].  The modes (faults):
     oauth-ir-only    only the initial-response form: "AUTH MECH" alone -ERR
-    oauth-no-ir      (Microsoft style) an initial response gets -ERR; only
-                     "AUTH MECH", "+ ", token line works
+    oauth-no-ir      an initial response gets a bare -ERR (no response
+                     code, as from a server without initial responses);
+                     only "AUTH MECH", "+ ", token line works
     oauth-error      the token (either form, right or wrong) is answered
                      with "+ " and base64 of {"status":"401",...}; after
                      the client's acknowledgement -ERR [AUTH]; logs whether
@@ -42,6 +44,15 @@ for a token line, "S: MECH accepted (initial response|continuation)",
 "S: MECH initial response refused", "S: MECH without initial response
 refused", "S: MECH error challenge sent", "S: MECH error acknowledged
 correctly", "V: MECH wrong acknowledgement ...", "V: MECH malformed ...".
+
+PLAIN (RFC 4616), with "PLAIN" in --sasl: user u and the --password, as an
+initial response or after "+ "; "S: PLAIN accepted (initial
+response|continuation)", "S: PLAIN wrong credentials (...)", -ERR [AUTH].
+
+Every AUTH line longer than 255 octets (CRLF excluded; RFC 5034 section 4,
+RFC 2449's limit on command lines) is refused with a bare -ERR and logged
+as "V: AUTH line of N octets (at most 255 allowed)": an initial response
+that would make the line longer must follow a continuation instead.
 """
 
 import argparse
@@ -81,6 +92,7 @@ FAULTS = {
     "garbage-reply": None,
     "bad-size": None,
     "uidl-unknown-num": None,
+    "empty-list-uidl": None,
     "extra-after-pass": None,
     "escape-in-err": None,
     "stls-inject": None,
@@ -100,6 +112,7 @@ OAUTH_ERROR = json.dumps({"status": "401", "schemes": "bearer",
 # escape-in-capa: terminal escapes (clear screen, set title, bell)
 ESC_GREETING = b"fakepop \x1b[2J\x1b]0;pwned\x07ready"
 ESC_CAPA = b"X-EVIL \x1b[31mred\x1b[0m\x07"
+CMD_MAX = 255           # octets in a command line, CRLF excluded (RFC 2449)
 SAFETY_NET = 120        # seconds before the server exits by itself
 IDLE = 60               # seconds a client may stay silent
 STALL = 600             # seconds a stall lasts (or until the client leaves)
@@ -203,6 +216,7 @@ class Session:
         self.sent_at = {}       # num -> self.recvs when RETR was sent whole
         self.deles = 0
         self.pipelined_noted = False
+        self.line = b""         # the command line being answered
 
     # -- faults and I/O
 
@@ -351,6 +365,7 @@ class Session:
             self.ok(b"fakepop ready")
         while True:
             line = self.readline()
+            self.line = line
             tag = self.recvs
             self.log_cmd(line)
             words = line.split(b" ")
@@ -434,14 +449,52 @@ class Session:
         if not args:
             self.err(b"AUTH needs a mechanism")
             return
+        if len(self.line) > CMD_MAX:
+            # RFC 5034 section 4 (RFC 2449's limit on command lines)
+            self.srv.log("V: AUTH line of %d octets (at most %d allowed)" %
+                         (len(self.line), CMD_MAX))
+            self.err(b"command line too long")
+            return
         mech = args[0].upper()
         if mech not in self.srv.sasl:
             self.err(b"unsupported authentication mechanism")
+            return
+        if mech == b"PLAIN":
+            self.plain(args[1] if len(args) > 1 else None)
             return
         if mech not in OAUTH_MECHS:
             self.err(b"[SYS/PERM] fakepop does not implement " + mech)
             return
         self.oauth(mech.decode(), args[1] if len(args) > 1 else None)
+
+    def plain(self, ir):
+        """PLAIN (RFC 4616): user u, the --password; either form."""
+        form = "initial response" if ir is not None else "continuation"
+        if ir is None:
+            self.send(b"+ \r\n")
+            ir = self.sasl_line(True)
+            if ir == b"*":
+                self.srv.log("S: PLAIN cancelled by the client")
+                self.err(b"authentication cancelled")
+                return
+        try:
+            msg = base64.b64decode(ir, validate=True)
+        except (binascii.Error, ValueError):
+            msg = None
+        if msg is None or msg.count(b"\0") != 2:
+            self.srv.log("V: PLAIN malformed (%s)" % form)
+            self.err(b"malformed PLAIN message")
+            return
+        authz, user, pw = msg.split(b"\0")
+        if authz not in (b"", user) or user != USER or \
+                pw != self.srv.password:
+            self.srv.log("S: PLAIN wrong credentials (%s)" % form)
+            self.err(b"[AUTH] invalid credentials")
+            return
+        self.srv.log("S: PLAIN accepted (%s)" % form)
+        self.load()
+        self.state = "transaction"
+        self.ok(b"logged in")
 
     def sasl_line(self, secret):
         """A client's SASL response line (logged as *** if secret)."""
@@ -462,7 +515,7 @@ class Session:
         if ir is not None:
             if self.fault("oauth-no-ir"):
                 self.srv.log("S: %s initial response refused" % mech)
-                self.err(b"[AUTH] initial response not supported")
+                self.err(b"initial response not supported")
                 return
             form = "initial response"
             data = ir
@@ -557,6 +610,9 @@ class Session:
             if num:
                 self.ok(b"%d %d" % (num, self.size(num)))
             return
+        if self.fault("empty-list-uidl"):
+            self.multi(b"+OK 0 messages", [])
+            return
         first = b"+OK %d messages" % len(self.live())
         if self.fault("nul-in-reply"):
             first = b"+OK %d\x00messages" % len(self.live())
@@ -573,6 +629,9 @@ class Session:
             num = self.msgnum(args)
             if num:
                 self.ok(b"%d %s" % (num, self.uid(num)))
+            return
+        if self.fault("empty-list-uidl"):
+            self.multi(b"+OK", [b"1 ghost"])
             return
         if 1 in self.live() and self.fault("bad-uid"):
             pass

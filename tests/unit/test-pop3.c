@@ -1,10 +1,16 @@
-/* Reply parsing, response codes and the body decoder. */
+/*
+ * Reply parsing, response codes, the body decoder, and LIST/UIDL listings
+ * read from a socketpair.
+ */
 
 #include "config.h"
+
+#include <sys/socket.h>
 
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "../../src/pullmail.h"
 #include "tap.h"
@@ -68,6 +74,49 @@ check_decode(const char *name, const char *wire, size_t wlen,
 		}
 	}
 	ok(!bad, "decode %s, every split", name);
+}
+
+/*
+ * pop3_listing against a server that answers LIST and UIDL (pipelined)
+ * with the bytes of server. Returns pop3_listing's result; *nmsgs and the
+ * error in *err.
+ */
+static int
+listing(const char *server, size_t *nmsgs, struct pm_err *err)
+{
+	static char	 host[] = "test";
+	struct pop3	*p;
+	struct msg	*m = NULL;
+	size_t		 i;
+	int		 sv[2], r;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == -1) {
+		perror("socketpair");
+		exit(1);
+	}
+	if (write(sv[1], server, strlen(server)) != (ssize_t)strlen(server)) {
+		perror("write");
+		exit(1);
+	}
+	shutdown(sv[1], SHUT_WR);
+	p = calloc(1, sizeof(*p));
+	p->conn.fd = sv[0];
+	p->conn.host = host;
+	p->conn.timeout_ms = 5000;
+	p->err = err;
+	p->has_capa = p->has_uidl = p->pipelining = 1;
+	*nmsgs = 0;
+	r = pop3_listing(p, &m, nmsgs);
+	if (r == 0) {
+		for (i = 0; i < *nmsgs; i++)
+			free(m[i].uid);
+		free(m);
+	}
+	free(p->conn.wbuf);
+	free(p);
+	close(sv[0]);
+	close(sv[1]);
+	return r;
 }
 
 int
@@ -167,6 +216,31 @@ main(void)
 		free(o.buf);
 		free(wire);
 		free(want);
+	}
+
+	/* Listings: an empty LIST (no array at all) then UIDL lines. */
+	{
+		struct pm_err	 err = { 0, NULL };
+		size_t		 n;
+
+		ok(listing("+OK\r\n.\r\n+OK\r\n.\r\n", &n, &err) == 0 &&
+		    n == 0, "empty LIST and UIDL: no messages");
+		err_clear(&err);
+		ok(listing("+OK\r\n.\r\n+OK\r\n1 ghost\r\n.\r\n", &n,
+		    &err) == -1 && err.status == EX_PROTOCOL &&
+		    strstr(err.msg, "message number not in LIST") != NULL,
+		    "empty LIST, UIDL names message 1: protocol error");
+		err_clear(&err);
+		ok(listing("+OK\r\n1 10\r\n2 20\r\n.\r\n"
+		    "+OK\r\n1 a\r\n3 c\r\n.\r\n", &n, &err) == -1 &&
+		    err.status == EX_PROTOCOL &&
+		    strstr(err.msg, "message number not in LIST") != NULL,
+		    "UIDL names a message LIST did not: protocol error");
+		err_clear(&err);
+		ok(listing("+OK\r\n1 10\r\n2 20\r\n.\r\n"
+		    "+OK\r\n2 b\r\n1 a\r\n.\r\n", &n, &err) == 0 &&
+		    n == 2, "two messages, UIDL in another order");
+		err_clear(&err);
 	}
 	return done();
 }
