@@ -13,6 +13,7 @@
 #     with a bare -ERR is asked once more in the two-step form;
 #   - the server's JSON error challenge after either form: acknowledged, 77
 #     with the JSON status, no second AUTH;
+#   - an error challenge that is not base64: cancelled with "*", 76;
 #   - a wrong token (-ERR [AUTH]): 77, no second AUTH;
 #   - a bare "+" continuation: the token line stays hidden from -vv (raw
 #     and base64);
@@ -446,6 +447,25 @@ oauth_error() {
 for mech in xoauth2 oauthbearer; do
 	oauth_error "$mech" token
 	oauth_error "$mech" short
+done
+
+# An error challenge that is not base64: cancelled with "*", a protocol
+# error (76) naming the mechanism, no retry, the token nowhere in stderr
+for mech in xoauth2 oauthbearer; do
+	up=${UP[$mech]}
+	label="$mech, malformed error challenge"
+	oauth_fake "$TOKEN" oauth-error-malformed
+	fake_config "$mech" "password_command=$T/token.sh"
+	run_pm
+	is "$PM_RC" 76 "$label: exit status 76" || { show_pm; diag "$(cat "$FAKE_LOG")"; }
+	contains "$PM_ERR" "protocol error: malformed $up error challenge (not base64)" \
+		"$label: the error says what was wrong"
+	is "$(line_count "$PM_ERR")" 1 "$label: one line on stderr"
+	is "$(tr_count "^S: $up cancelled by the client\$")" 1 "$label: the client cancelled with *"
+	is "$(tr_count '^C: AUTH ')" 1 "$label: one AUTH command"
+	ok "$label: no V: line" no_violation
+	lacks "$PM_ERR" "$TOKEN" "$label: no token in stderr"
+	is "$(count_files "$FAKE_SRV")" 3 "$label: nothing fetched"
 done
 
 # a wrong token: refused with -ERR [AUTH], 77, never retried

@@ -39,6 +39,10 @@ else is a "V:" line and -ERR, a well-formed message with another token
                      XOAUTH2, "AQ==" for OAUTHBEARER)
     oauth-bare-plus  the continuation asking for the token is "+" without
                      the space RFC 5034 asks for
+    oauth-error-malformed  the token is answered with an error challenge
+                     that is not base64 (the JSON as it is); logs
+                     "S: MECH cancelled by the client" when the client
+                     answers "*", and -ERR
 Transcript lines: "C: AUTH MECH ***" (initial response hidden), "C: ***"
 for a token line, "S: MECH accepted (initial response|continuation)",
 "S: MECH initial response refused", "S: MECH without initial response
@@ -102,6 +106,7 @@ FAULTS = {
     "oauth-no-ir": None,
     "oauth-error": None,
     "oauth-bare-plus": None,
+    "oauth-error-malformed": None,
 }
 
 USER, PASSWORD = b"u", b"p"
@@ -559,6 +564,20 @@ class Session:
                          (mech, form, vis(shown[:300])))
         elif not good:
             self.srv.log("S: %s wrong token (%s)" % (mech, form))
+        if self.fault("oauth-error-malformed"):
+            # the JSON raw, not in base64, as a broken server might
+            self.send(b"+ " + OAUTH_ERROR + b"\r\n")
+            self.srv.log("S: %s malformed error challenge sent (%s)"
+                         % (mech, form))
+            ack = self.sasl_line(False)
+            if ack == b"*":
+                self.srv.log("S: %s cancelled by the client" % mech)
+                self.err(b"authentication cancelled")
+            else:
+                self.srv.log("V: %s answer %s to a malformed challenge "
+                             "(expected *)" % (mech, repr(vis(ack[:40]))))
+                self.err(b"[AUTH] invalid credentials")
+            return
         if self.fault("oauth-error"):
             self.send(b"+ " + base64.b64encode(OAUTH_ERROR) + b"\r\n")
             self.srv.log("S: %s error challenge sent (%s)" % (mech, form))
