@@ -5,10 +5,15 @@
  * appended to an mbox or handed to an MDA before it has arrived whole)
  * through the common buffer here, then:
  *
- *	commit	makes this message delivered (fsync'd, or the MDA exited 0)
- *	sync	makes every committed message durable (directory fsync'd);
- *		called once per batch, before the batch's UIDs are recorded
- *	abort	throws the message away, leaving nothing visible
+ *	commit	ends this message: delivered (mbox: appended and fsync'd;
+ *		MDA: exited 0) or, for Maildir, whole in tmp/ and pending
+ *	sync	makes every committed message durable (Maildir: pending
+ *		files flushed, linked into new/, new/ fsync'd); called once
+ *		per batch, before the batch's UIDs are recorded. If it fails,
+ *		none of the pending messages is delivered and the caller must
+ *		record none of the batch
+ *	abort	throws the message being written away, leaving nothing visible
+ *	close	also throws away whatever is pending (never synced)
  */
 
 #include "config.h"
@@ -21,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pullmail.h"
@@ -32,6 +38,7 @@ deliver_open(struct deliver *d, const struct account *a, const char *statedir,
     struct pm_err *err)
 {
 	const char	*why;
+	int		 n;
 
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
@@ -41,7 +48,13 @@ deliver_open(struct deliver *d, const struct account *a, const char *statedir,
 		d->path = xstrdup(a->maildir);
 		d->shown = path_tilde(a->maildir);
 		d->hostname = maildir_host();
-		return maildir_create(d->path, d->shown, err);
+		if (maildir_create(d->path, d->shown, err) == -1)
+			return -1;
+		n = maildir_clean_tmp(d->path, time(NULL));
+		if (n > 0)
+			log_debug("%s: removed %d file%s older than 36 hours "
+			    "from tmp/", d->shown, n, n == 1 ? "" : "s");
+		return 0;
 	}
 	if (a->mbox != NULL) {
 		d->ops = &mbox_ops;
@@ -136,9 +149,10 @@ deliver_sync(struct deliver *d, struct pm_err *err)
 {
 	if (!d->dirty)
 		return 0;
+	/* A failed sync leaves nothing pending: the batch is lost to us. */
+	d->dirty = 0;
 	if (d->ops->sync(d, err) == -1)
 		return -1;
-	d->dirty = 0;
 	return 0;
 }
 

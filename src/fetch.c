@@ -2,17 +2,22 @@
  * One account's session, and the ordering that makes it lossless:
  *
  *	1. RETR, streamed into the delivery backend (Maildir tmp/).
- *	2. commit: the message file is fsync'd and linked into place.
- *	3. Once per batch: the backend is synced (directory fsync), then the
- *	   batch's UIDs are appended to the cache and the cache fsync'd.
+ *	2. commit: the message is whole (Maildir: in tmp/, still open and
+ *	   pending; mbox: appended and fsync'd; MDA: exited 0).
+ *	3. Once per batch (at most PM_BATCH_MSGS messages or about
+ *	   PM_BATCH_BYTES): the backend is synced (Maildir: the batch's files
+ *	   flushed together, then linked into new/, then new/ fsync'd), then
+ *	   the batch's UIDs are appended to the cache and the cache fsync'd.
+ *	   If the sync fails, none of the batch is delivered, recorded or
+ *	   deleted.
  *	4. Only then DELE for the batch (unless keep).
  *	5. QUIT, only at the end of a session with no error, commits the
  *	   deletions. On any error there is no QUIT: the server rolls every
  *	   DELE back, and the next run deletes the recorded UIDs without
  *	   delivering them again.
  *
- * A crash anywhere loses nothing; between 2 and 3 it can at worst cause
- * the current batch to be delivered a second time.
+ * A crash anywhere loses nothing; during 3 it can at worst cause the
+ * current batch to be delivered a second time (or leave files in tmp/).
  *
  * Commands are pipelined when the server allows it: RETRs run ahead of the
  * message being delivered, and DELEs follow each durable batch.
@@ -323,8 +328,19 @@ commit_batch(struct session *s, struct pm_err *err)
 
 	if (s->nbatch == 0)
 		return 0;
-	if (deliver_sync(&s->dlv, err) == -1)
+	if (deliver_sync(&s->dlv, err) == -1) {
+		/*
+		 * None of the batch is delivered (the backend removed it):
+		 * record none of it, delete none of it, count none of it.
+		 */
+		for (i = 0; i < s->nbatch; i++)
+			s->msgs[s->batch[i]].delivered = 0;
+		s->st->fetched -= s->nbatch;
+		s->st->bytes -= s->batch_bytes;
+		s->nbatch = 0;
+		s->batch_bytes = 0;
 		return -1;
+	}
 	for (i = 0; i < s->nbatch; i++) {
 		m = &s->msgs[s->batch[i]];
 		if (m->uid != NULL)

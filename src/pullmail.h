@@ -362,10 +362,21 @@ void	 plan_make(struct msg *, size_t, const struct uidl *,
 
 /*
  * deliver.c and deliver-*.c: one interface, several backends. begin opens
- * a message, write appends bytes, commit makes it durable (and visible),
- * abort throws it away leaving nothing visible.
+ * a message, write appends bytes, commit ends it (mbox, MDA: delivered;
+ * Maildir: written to tmp/, pending), sync makes every committed message
+ * durable and visible (or, failing, none of the pending ones), abort throws
+ * the message being written away leaving nothing visible, close also
+ * throws away whatever is pending.
  */
 struct deliver;
+/* A Maildir message written to tmp/ and kept open until the batch's sync. */
+struct mdpend {
+	int		 fd;
+	char		*tmpname;
+	uint64_t	 size;
+};
+#define MD_SYNCFS	1		/* flush a batch with one syncfs */
+#define MD_FDATASYNC	2		/* flush a batch file by file */
 struct deliver_ops {
 	const char	*name;
 	int	(*begin)(struct deliver *, struct pm_err *);
@@ -385,6 +396,9 @@ struct deliver {
 	uint64_t	 size;
 	int		 dirty;		/* committed but not yet synced */
 	char		*tmpname;
+	struct mdpend	*pend;		/* maildir: committed, not yet synced */
+	size_t		 npend;		/* at most PM_BATCH_MSGS */
+	int		 flush;		/* maildir: 0 undecided, MD_SYNCFS... */
 	char		*hostname;
 	unsigned long	 seq;
 	char		**argv;		/* mda: the command, split once */
@@ -417,6 +431,8 @@ extern const struct deliver_ops mda_ops;
 char	*maildir_name(const char *, time_t, long, pid_t, unsigned long);
 char	*maildir_host(void);
 int	 maildir_create(const char *, const char *, struct pm_err *);
+int	 maildir_flush_mode(int);
+int	 maildir_clean_tmp(const char *, time_t);
 void	 mboxq_init(struct mboxq *);
 int	 mboxq_run(struct mboxq *, const char *, size_t, body_sink, void *);
 int	 mboxq_finish(struct mboxq *, body_sink, void *);

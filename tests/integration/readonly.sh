@@ -2,6 +2,8 @@
 # readonly.sh - a Maildir that cannot be written (root ignores permissions,
 # so read-only mounts are used): exit 74 naming the Maildir, nothing deleted
 # on the server, nothing partial left; once writable, everything arrives.
+# Then a full disk (a small tmpfs): exit 74, nothing deleted, nothing
+# partial; once there is room, every message exactly once.
 # Needs root for the mounts.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
@@ -108,5 +110,37 @@ is "$(server_count)" 0 "writable again: server empty"
 is "$(maildir_count)" "$NMSG" "writable again: $NMSG messages delivered"
 ok "writable again: every message exactly once" mailcheck
 is "$(count_files "$MAILDIR/tmp")" 0 "writable again: nothing left in tmp/"
+
+# --- 4: a full disk: the Maildir on a 256 KB tmpfs, ~1 MB of mail. The
+# message whose write fails (ENOSPC) is thrown away; the whole messages
+# written before it in its batch are flushed and recorded, not deleted (no
+# QUIT after an error); the rest stays on the server.
+SMALL=$T/small
+mkdir -p "$SMALL"
+mount -t tmpfs -o size=256k,mode=0700 tmpfs "$SMALL" || bail_out "cannot mount a tmpfs on $SMALL"
+remember_mount "$SMALL"
+rm -f "$EXPECTED"/*
+seed 20 --big 800000 # ~100 KB that fits, then one of 800 KB
+seed 10              # and more after the big one
+NMSG=31
+MAILDIR=$SMALL/Maildir
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST"
+run_pm
+is "$PM_RC" 74 "full disk: exit status 74" || show_pm
+contains "$PM_ERR" "$MAILDIR" "full disk: stderr names the Maildir"
+diag "full disk: stderr: $PM_ERR"
+is "$(server_count)" "$NMSG" "full disk: nothing deleted on the server"
+ok "full disk: the server holds every seeded message" server_holds "$EXPECTED"
+is "$(count_files "$MAILDIR/tmp")" 0 "full disk: nothing left in tmp/"
+mailcheck >/dev/null 2>&1 # 11 missing: expected here
+is "$(printf '%s\n' "$MC_OUT" | head -n 1)" \
+	"delivered=20 expected=31 missing=11 duplicates=0 unexpected=0" \
+	"full disk: the 20 messages before the big one delivered whole, nothing partial"
+mount -o remount,size=8m "$SMALL" || bail_out "cannot grow the tmpfs"
+run_pm
+is "$PM_RC" 0 "room made: exit status 0" || show_pm
+is "$(server_count)" 0 "room made: server empty"
+ok "room made: every message exactly once (no loss, no duplicate)" mailcheck
+is "$(count_files "$MAILDIR/tmp")" 0 "room made: nothing left in tmp/"
 
 done_testing

@@ -1,19 +1,66 @@
-/* Maildir names and delivery: exact bytes, nothing visible on abort. */
+/*
+ * Maildir names and delivery: exact bytes, nothing visible on abort; group
+ * commit (nothing in new/ before sync, everything after; a failed flush or
+ * link fails the whole batch and leaves nothing behind); tmp/ cleanup.
+ */
 
 #include "config.h"
 
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "../../src/pullmail.h"
 #include "tap.h"
+
+/*
+ * Fault injection: these replace the C library's for the code linked in
+ * from libpullmail.a. fail_flush makes every flush fail with that errno;
+ * fail_link_at makes the link with that number (from 1) fail with ENOSPC.
+ */
+static int	 n_syncfs, n_fdatasync, n_link, fail_flush, fail_link_at;
+
+int
+syncfs(int fd)
+{
+	n_syncfs++;
+	if (fail_flush) {
+		errno = fail_flush;
+		return -1;
+	}
+	return syscall(SYS_syncfs, fd);
+}
+
+int
+fdatasync(int fd)
+{
+	n_fdatasync++;
+	if (fail_flush) {
+		errno = fail_flush;
+		return -1;
+	}
+	return syscall(SYS_fdatasync, fd);
+}
+
+int
+link(const char *from, const char *to)
+{
+	if (++n_link == fail_link_at) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return linkat(AT_FDCWD, from, AT_FDCWD, to, 0);
+}
 
 static int
 count(const char *dir)
@@ -56,8 +103,9 @@ main(void)
 	struct stat	 st;
 	regex_t		 re;
 	FILE		*fp;
+	struct utimbuf	 ut;
 	size_t		 n, i;
-	int		 good;
+	int		 good, mode;
 
 	mkdtemp(dir);
 
@@ -86,11 +134,15 @@ main(void)
 	ok(count(sub) == 1, "message is in tmp/ while written");
 	deliver_write(&d, "Subject: caf\xc3\xa9\n\n", 16, &err);
 	deliver_write(&d, "From here\n.\n\xff\n", 14, &err);
-	ok(deliver_commit(&d, &err) == 0 && deliver_sync(&d, &err) == 0,
-	    "commit and sync");
-	ok(count(sub) == 0, "tmp/ empty after commit");
+	ok(deliver_commit(&d, &err) == 0, "commit");
+	ok(count(sub) == 1, "still in tmp/ after commit (pending)");
 	snprintf(sub, sizeof(sub), "%s/new", md);
-	ok(count(sub) == 1, "one message in new/");
+	ok(count(sub) == 0, "nothing in new/ before sync");
+	ok(deliver_sync(&d, &err) == 0, "sync");
+	ok(count(sub) == 1, "one message in new/ after sync");
+	snprintf(sub, sizeof(sub), "%s/tmp", md);
+	ok(count(sub) == 0, "tmp/ empty after sync");
+	snprintf(sub, sizeof(sub), "%s/new", md);
 	f = only_file(sub);
 	fp = fopen(f, "r");
 	n = fread(buf, 1, sizeof(buf), fp);
@@ -113,6 +165,7 @@ main(void)
 	for (i = 0; i < 30; i++)
 		deliver_write(&d, big, sizeof(big), &err);
 	deliver_commit(&d, &err);
+	deliver_sync(&d, &err);
 	f = only_file(sub);
 	stat(f, &st);
 	good = st.st_size == 30 * (off_t)sizeof(big);
@@ -135,6 +188,114 @@ main(void)
 	ok(count(sub) == 0, "abort removes the tmp/ file");
 	snprintf(sub, sizeof(sub), "%s/new", md);
 	ok(count(sub) == 0, "abort puts nothing in new/");
+
+	/* Group commit, both ways of flushing. */
+	for (mode = MD_SYNCFS; mode <= MD_FDATASYNC; mode++) {
+		const char *how = mode == MD_SYNCFS ? "syncfs" : "fdatasync";
+
+		d.flush = mode;
+		n_syncfs = n_fdatasync = 0;
+		for (i = 0; i < 5; i++) {
+			snprintf(buf, sizeof(buf), "Subject: %zu\n\nbody %zu\n",
+			    i, i);
+			deliver_begin(&d, &err);
+			deliver_write(&d, buf, strlen(buf), &err);
+			if (deliver_commit(&d, &err) == -1)
+				break;
+		}
+		ok(i == 5, "%s: five messages committed", how);
+		snprintf(sub, sizeof(sub), "%s/tmp", md);
+		ok(count(sub) == 5, "%s: five pending in tmp/", how);
+		snprintf(sub, sizeof(sub), "%s/new", md);
+		ok(count(sub) == 0, "%s: none in new/ before sync", how);
+		ok(deliver_sync(&d, &err) == 0, "%s: sync", how);
+		ok(count(sub) == 5, "%s: five in new/ after sync", how);
+		snprintf(sub, sizeof(sub), "%s/tmp", md);
+		ok(count(sub) == 0, "%s: tmp/ empty after sync", how);
+		ok(mode == MD_SYNCFS ? n_syncfs == 1 && n_fdatasync == 0 :
+		    n_syncfs == 0 && n_fdatasync == 5,
+		    "%s: flushed with %d syncfs, %d fdatasync", how, n_syncfs,
+		    n_fdatasync);
+		snprintf(sub, sizeof(sub), "rm -f %s/new/*", md);
+		system(sub);
+	}
+
+	/* A flush that fails (EIO, ENOSPC): the whole batch fails. */
+	for (mode = MD_SYNCFS; mode <= MD_FDATASYNC; mode++) {
+		const char *how = mode == MD_SYNCFS ? "syncfs" : "fdatasync";
+
+		d.flush = mode;
+		for (i = 0; i < 3; i++) {
+			deliver_begin(&d, &err);
+			deliver_write(&d, "x\n", 2, &err);
+			deliver_commit(&d, &err);
+		}
+		fail_flush = mode == MD_SYNCFS ? EIO : ENOSPC;
+		ok(deliver_sync(&d, &err) == -1 && err.status == EX_IOERR &&
+		    strstr(err.msg, md) != NULL &&
+		    strstr(err.msg, strerror(fail_flush)) != NULL,
+		    "%s fails: error names the Maildir and the cause", how);
+		printf("# %s\n", err.msg ? err.msg : "(no error)");
+		err_clear(&err);
+		fail_flush = 0;
+		snprintf(sub, sizeof(sub), "%s/tmp", md);
+		ok(count(sub) == 0, "%s fails: every pending tmp/ file removed",
+		    how);
+		snprintf(sub, sizeof(sub), "%s/new", md);
+		ok(count(sub) == 0, "%s fails: nothing in new/", how);
+		ok(deliver_sync(&d, &err) == 0 && count(sub) == 0,
+		    "%s fails: nothing left to sync after", how);
+	}
+
+	/* A link that fails halfway: the names made are taken back. */
+	for (i = 0; i < 4; i++) {
+		deliver_begin(&d, &err);
+		deliver_write(&d, "y\n", 2, &err);
+		deliver_commit(&d, &err);
+	}
+	n_link = 0;
+	fail_link_at = 3;
+	ok(deliver_sync(&d, &err) == -1 && err.status == EX_IOERR &&
+	    strstr(err.msg, md) != NULL, "link fails on the third: sync fails");
+	printf("# %s\n", err.msg ? err.msg : "(no error)");
+	err_clear(&err);
+	fail_link_at = 0;
+	ok(count(sub) == 0, "link fails: the two linked are gone from new/");
+	snprintf(sub, sizeof(sub), "%s/tmp", md);
+	ok(count(sub) == 0, "link fails: tmp/ empty");
+
+	/* Abort takes only the message being written; close takes all. */
+	deliver_begin(&d, &err);
+	deliver_write(&d, "z\n", 2, &err);
+	deliver_commit(&d, &err);
+	deliver_begin(&d, &err);
+	deliver_write(&d, "partial", 7, &err);
+	deliver_abort(&d);
+	ok(count(sub) == 1, "abort keeps the pending message");
+	deliver_begin(&d, &err);
+	deliver_write(&d, "partial", 7, &err);
+	deliver_close(&d);
+	ok(count(sub) == 0, "close removes pending and partial files");
+	snprintf(sub, sizeof(sub), "%s/new", md);
+	ok(count(sub) == 0, "close puts nothing in new/");
+
+	/* tmp/ files older than 36 hours go when the Maildir is opened. */
+	snprintf(sub, sizeof(sub), "%s/tmp/old", md);
+	fp = fopen(sub, "w");
+	fclose(fp);
+	ut.actime = ut.modtime = time(NULL) - 37 * 3600;
+	utime(sub, &ut);
+	snprintf(sub, sizeof(sub), "%s/tmp/young", md);
+	fp = fopen(sub, "w");
+	fclose(fp);
+	ut.actime = ut.modtime = time(NULL) - 35 * 3600;
+	utime(sub, &ut);
+	ok(deliver_open(&d, &acct, dir, &err) == 0, "open again");
+	snprintf(sub, sizeof(sub), "%s/tmp/old", md);
+	ok(access(sub, F_OK) == -1, "tmp/ file of 37 hours removed");
+	snprintf(sub, sizeof(sub), "%s/tmp/young", md);
+	ok(access(sub, F_OK) == 0, "tmp/ file of 35 hours kept");
+	unlink(sub);
 	deliver_close(&d);
 
 	/* A Maildir that cannot be created is a delivery error. */
