@@ -16,6 +16,9 @@
 #               opened; with the CA nowhere it is (and the error is the
 #               same); strace (if it works here): the default bundle file
 #               is not opened by a run with ca_file
+#   chain       fakepop sends its certificate and an intermediate CA, the
+#               root is in the directory (the file is not opened), in the
+#               file (fetched), in neither (77)
 #
 # Every success fetches exactly one message (max_messages = 1).
 #
@@ -182,6 +185,77 @@ ok "pinned: the file is not opened" fifo_unopened
 writer_start
 store_refused "CA in neither, the file a FIFO" "$REFUSED" "$FIFO" "$EMPTY_DIR"
 ok "CA in neither: the file is opened" fifo_opened
+
+# ---------------------------------------------- with an intermediate CA
+
+# As real servers do: fakepop (STLS) sends its certificate and the
+# intermediate CA that signed it; the root is in the store. OpenSSL first
+# looks for the intermediate in the store (trusted first), which fails in
+# the directory: that must not read the file.
+CH=$T/chain
+mkdir -p "$CH" || bail_out "mkdir failed"
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' \
+	>"$CH/ca.ext"
+printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$CH/leaf.ext"
+{
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$CH/root.key" -out "$CH/root.pem" -days 2 \
+		-subj "/CN=pullmail test root" \
+		-addext basicConstraints=critical,CA:TRUE \
+		-addext keyUsage=critical,keyCertSign,cRLSign &&
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$CH/int.key" -out "$CH/int.csr" -subj "/CN=pullmail test intermediate" &&
+	openssl x509 -req -in "$CH/int.csr" -CA "$CH/root.pem" -CAkey "$CH/root.key" \
+		-CAcreateserial -days 2 -extfile "$CH/ca.ext" -out "$CH/int.pem" &&
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+		-keyout "$CH/leaf.key" -out "$CH/leaf.csr" -subj "/CN=127.0.0.1" &&
+	openssl x509 -req -in "$CH/leaf.csr" -CA "$CH/int.pem" -CAkey "$CH/int.key" \
+		-CAcreateserial -days 2 -extfile "$CH/leaf.ext" -out "$CH/leaf.pem"
+} >/dev/null 2>&1 || bail_out "openssl could not make the certificate chain"
+cat "$CH/leaf.pem" "$CH/int.pem" >"$CH/chain.pem" || bail_out "cat failed"
+{ mkdir -p "$CH/hashed" && cp "$CH/root.pem" "$CH/hashed/" &&
+	openssl rehash "$CH/hashed" >/dev/null 2>&1; } || bail_out "openssl rehash failed"
+cat "$OTHER_CA_FILE" "$CH/root.pem" >"$CH/bundle.pem" || bail_out "cat failed"
+
+FAKE_MAIL=$CH/mail
+"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$FAKE_MAIL" --count 5 --seed 4242 >/dev/null ||
+	bail_out "genmail.py failed"
+{ mkdir -p "$CH/srv" && cp "$FAKE_MAIL"/* "$CH/srv"/; } || bail_out "cannot set up $CH/srv"
+"$PYTHON3" -S "$TESTLIB/fakepop.py" --maildir "$CH/srv" --port-file "$CH/port" \
+	--tls-cert "$CH/chain.pem" --tls-key "$CH/leaf.key" 2>"$CH/fakepop.err" &
+FAKE_PID=$!
+track_pid "$FAKE_PID"
+for _ in $(seq 100); do
+	[ -s "$CH/port" ] && break
+	kill -0 "$FAKE_PID" 2>/dev/null || break
+	sleep 0.05
+done
+[ -s "$CH/port" ] || bail_out "fakepop did not start: $(cat "$CH/fakepop.err")"
+
+# chain_run LABEL FILE DIR: a run against fakepop with that store; sets
+# md0 (the Maildir's count before)
+chain_run() {
+	write_config starttls "$(cat "$CH/port")" 127.0.0.1 user=u password=p \
+		-ca_file timeout=10 "maildir=$CH/Maildir" max_messages=1
+	md0=$(maildir_count "$CH/Maildir")
+	run_store "$2" "$3"
+}
+
+writer_start
+chain_run "intermediate, root in the directory" "$FIFO" "$CH/hashed"
+is "$PM_RC" 0 "intermediate, root in the directory: exit status 0" || show_pm
+is "$(maildir_count "$CH/Maildir")" $((md0 + 1)) \
+	"intermediate, root in the directory: one message delivered"
+ok "intermediate, root in the directory: the file is not opened" fifo_unopened
+chain_run "intermediate, root in the file" "$CH/bundle.pem" "$EMPTY_DIR"
+is "$PM_RC" 0 "intermediate, root in the file: exit status 0" || show_pm
+is "$(maildir_count "$CH/Maildir")" $((md0 + 1)) \
+	"intermediate, root in the file: one message delivered"
+chain_run "intermediate, root in neither" "$OTHER_BUNDLE" "$EMPTY_DIR"
+is "$PM_RC" 77 "intermediate, root in neither: exit status 77" || show_pm
+is "$PM_ERR" "pullmail: $ACCOUNT: 127.0.0.1: server certificate not accepted: unable to get local issuer certificate" \
+	"intermediate, root in neither: the error"
+is "$(maildir_count "$CH/Maildir")" "$md0" "intermediate, root in neither: nothing delivered"
 
 # the default store, as a distribution sets it up (strace if it works)
 DEFAULT_FILE=$(openssl version -d | sed -n 's/^OPENSSLDIR: "\(.*\)"$/\1/p')/cert.pem
