@@ -27,13 +27,22 @@
 
 #include "pullmail.h"
 
-/* Wait until fd is ready for events, or time out. */
+/*
+ * Wait until fd is ready for events, or time out. With TLS, called only
+ * after OpenSSL asked for it (SSL_ERROR_WANT_READ/WRITE): records may wait
+ * in the read buffer (tls.c) while the socket is not readable, so never
+ * poll for POLLIN before trying SSL_read; OpenSSL wants to read only once
+ * that buffer is empty and the socket had nothing more. Decrypted data
+ * ready for SSL_read (SSL_pending) never needs a wait.
+ */
 static int
 conn_wait(struct conn *c, short events, const char *what, struct pm_err *err)
 {
 	struct pollfd	 pfd;
 	int		 n;
 
+	if (c->ssl != NULL && (events & POLLIN) && SSL_pending(c->ssl) > 0)
+		return 0;
 	pfd.fd = c->fd;
 	pfd.events = events;
 	for (;;) {

@@ -229,6 +229,7 @@ struct conn {
 	size_t		 wsize;
 	int		 eof;
 	int		 inspect;	/* --serverinfo: record, do not refuse */
+	int		 ca_lazy;	/* system CA file not loaded yet */
 	long		 verify_result;
 };
 int	 conn_open(struct conn *, const char *, const char *, int,

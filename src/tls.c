@@ -65,6 +65,76 @@ accept_for_pin(int preverify, X509_STORE_CTX *x)
 	return 1;
 }
 
+/*
+ * The system trust store is OpenSSL's default: the hashed directory
+ * (SSL_CERT_DIR, else X509_get_default_cert_dir(): /usr/lib/ssl/certs ->
+ * /etc/ssl/certs on Debian), looked up by subject hash when needed, and
+ * the bundle file (SSL_CERT_FILE, else X509_get_default_cert_file():
+ * ca-certificates.crt), which SSL_CTX_set_default_verify_paths parses
+ * whole, some 140 certificates, several ms of CPU per account, though a
+ * distribution's bundle holds what its directory holds. So the directory
+ * comes first and the file is loaded only when a verification fails
+ * without it; the chain is then verified again, with everything, and
+ * that verdict stands: what fails now failed before, with the same
+ * reason, and what passes chains up to a CA of the same store.
+ */
+static void
+system_store(X509_STORE *st)
+{
+	X509_LOOKUP	*lu;
+
+	if ((lu = X509_STORE_add_lookup(st, X509_LOOKUP_hash_dir())) != NULL)
+		X509_LOOKUP_add_dir(lu, NULL, X509_FILETYPE_DEFAULT);
+	/* As X509_STORE_set_default_paths does: the directory as a store. */
+	if ((lu = X509_STORE_add_lookup(st, X509_LOOKUP_store())) != NULL)
+		X509_LOOKUP_add_store(lu, NULL);
+	ERR_clear_error();
+}
+
+/*
+ * The certificate verification of the handshake (SSL_CTX_set_cert_verify_
+ * callback), in place of X509_verify_cert: on a failure, load the system
+ * CA file and verify again, with x set up afresh as libssl sets it up.
+ */
+static int
+verify_lazy(X509_STORE_CTX *x, void *arg)
+{
+	struct conn	*c = arg;
+	X509_STORE	*st = X509_STORE_CTX_get0_store(x);
+	X509_LOOKUP	*lu;
+	X509		*leaf;
+	STACK_OF(X509)	*untrusted;
+	X509_STORE_CTX_verify_cb cb;
+	SSL		*ssl;
+	int		 r, idx;
+
+	r = X509_verify_cert(x);
+	if (r < 0 || X509_STORE_CTX_get_error(x) == X509_V_OK || !c->ca_lazy)
+		return r;
+	c->ca_lazy = 0;
+	if ((lu = X509_STORE_add_lookup(st, X509_LOOKUP_file())) == NULL ||
+	    X509_LOOKUP_load_file(lu, NULL, X509_FILETYPE_DEFAULT) != 1) {
+		/* No file (or nothing in it): the verdict stands. */
+		ERR_clear_error();
+		return r;
+	}
+
+	idx = SSL_get_ex_data_X509_STORE_CTX_idx();
+	ssl = X509_STORE_CTX_get_ex_data(x, idx);
+	leaf = X509_STORE_CTX_get0_cert(x);
+	untrusted = X509_STORE_CTX_get0_untrusted(x);
+	cb = X509_STORE_CTX_get_verify_cb(x);
+	X509_STORE_CTX_cleanup(x);
+	if (ssl == NULL || X509_STORE_CTX_init(x, st, leaf, untrusted) != 1 ||
+	    X509_STORE_CTX_set_ex_data(x, idx, ssl) != 1 ||
+	    X509_STORE_CTX_set_default(x, "ssl_server") != 1 ||
+	    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(x),
+	    SSL_get0_param(ssl)) != 1)
+		fatalx("cannot set up a certificate verification");
+	X509_STORE_CTX_set_verify_cb(x, cb);
+	return X509_verify_cert(x);
+}
+
 /* A certificate that failed verification; a name mismatch names the name. */
 static void
 not_accepted(struct pm_err *err, const char *host, const char *name, long vr)
@@ -111,6 +181,7 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 {
 	SSL_CTX		*ctx;
 	SSL		*ssl;
+	BIO		*rbio, *sbio, *wbio;
 	X509		*peer;
 	X509_VERIFY_PARAM *vp;
 	const char	*name = a->tls_server_name != NULL ? a->tls_server_name :
@@ -131,8 +202,10 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 	    SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, pinned || c->inspect ?
 	    accept_for_pin : NULL);
-	if (SSL_CTX_set_default_verify_paths(ctx) != 1)
-		ERR_clear_error();
+	system_store(SSL_CTX_get_cert_store(ctx));
+	/* A pin without --serverinfo needs no verdict on the chain. */
+	c->ca_lazy = !pinned || c->inspect;
+	SSL_CTX_set_cert_verify_callback(ctx, verify_lazy, c);
 	if ((a->ca_file != NULL || a->ca_path != NULL) &&
 	    SSL_CTX_load_verify_locations(ctx, a->ca_file, a->ca_path) != 1)
 		return load_error(err, a->ca_file ? "ca_file" : "ca_path",
@@ -151,8 +224,26 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 	if ((ssl = SSL_new(ctx)) == NULL)
 		fatalx("SSL_new failed");
 	c->ssl = ssl;
-	if (SSL_set_fd(ssl, c->fd) != 1)
-		fatalx("SSL_set_fd failed");
+	/*
+	 * Records are read through a buffer of PM_IOBUF bytes: one read(2)
+	 * takes in many records (Dovecot sends 4 KiB ones) instead of two
+	 * reads, header and body, per record. OpenSSL's own read-ahead would
+	 * do the same, but it moves what is left in its buffer to the front
+	 * before every record, which costs more CPU than the system calls it
+	 * saves. Writes go straight to the socket.
+	 *
+	 * Data may now wait in the buffer while the socket is not readable:
+	 * conn.c polls the socket only after OpenSSL asked for more
+	 * (SSL_ERROR_WANT_READ), which the buffer passes on only when it is
+	 * empty and the socket had nothing more.
+	 */
+	if ((rbio = BIO_new(BIO_f_buffer())) == NULL ||
+	    (sbio = BIO_new_socket(c->fd, BIO_NOCLOSE)) == NULL ||
+	    (wbio = BIO_new_socket(c->fd, BIO_NOCLOSE)) == NULL ||
+	    BIO_set_read_buffer_size(rbio, PM_IOBUF) != 1)
+		fatalx("cannot set up the TLS BIOs");
+	BIO_push(rbio, sbio);
+	SSL_set_bio(ssl, rbio, wbio);
 	if (is_ip_literal(name)) {
 		vp = SSL_get0_param(ssl);
 		if (X509_VERIFY_PARAM_set1_ip_asc(vp, name) != 1)
