@@ -7,7 +7,8 @@
  * and nothing allocated; a success must dump and free cleanly. A file
  * from which an account gets a password must be refused once it is made
  * group- or world-readable (FUZZ_KNOWN=password-mode in the environment
- * skips that check, to keep a long run going past that known finding).
+ * skips that check; the finding it was added for, a password spelt across
+ * a continuation line, is fixed).
  */
 
 #include "config.h"
