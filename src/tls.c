@@ -94,17 +94,20 @@ system_store(X509_STORE *st)
 /*
  * The certificate verification of the handshake (SSL_CTX_set_cert_verify_
  * callback), in place of X509_verify_cert: on a failure, load the system
- * CA file and verify again, with x set up afresh as libssl sets it up.
+ * CA file and verify again. The second verification runs in a context of
+ * its own, set up as libssl sets up x, and its outcome (error, depth,
+ * chain, matched peer name) is copied back into x: libssl keeps pointers
+ * into x (its X509_VERIFY_PARAM among them) across this callback, so x
+ * must not be cleaned up and reinitialised here.
  */
 static int
 verify_lazy(X509_STORE_CTX *x, void *arg)
 {
 	struct conn	*c = arg;
 	X509_STORE	*st = X509_STORE_CTX_get0_store(x);
+	X509_STORE_CTX	*y;
 	X509_LOOKUP	*lu;
-	X509		*leaf;
-	STACK_OF(X509)	*untrusted;
-	X509_STORE_CTX_verify_cb cb;
+	STACK_OF(X509)	*chain;
 	SSL		*ssl;
 	int		 r, idx;
 
@@ -121,18 +124,29 @@ verify_lazy(X509_STORE_CTX *x, void *arg)
 
 	idx = SSL_get_ex_data_X509_STORE_CTX_idx();
 	ssl = X509_STORE_CTX_get_ex_data(x, idx);
-	leaf = X509_STORE_CTX_get0_cert(x);
-	untrusted = X509_STORE_CTX_get0_untrusted(x);
-	cb = X509_STORE_CTX_get_verify_cb(x);
-	X509_STORE_CTX_cleanup(x);
-	if (ssl == NULL || X509_STORE_CTX_init(x, st, leaf, untrusted) != 1 ||
-	    X509_STORE_CTX_set_ex_data(x, idx, ssl) != 1 ||
-	    X509_STORE_CTX_set_default(x, "ssl_server") != 1 ||
-	    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(x),
+	if (ssl == NULL || (y = X509_STORE_CTX_new()) == NULL)
+		fatalx("cannot set up a certificate verification");
+	if (X509_STORE_CTX_init(y, st, X509_STORE_CTX_get0_cert(x),
+	    X509_STORE_CTX_get0_untrusted(x)) != 1 ||
+	    X509_STORE_CTX_set_ex_data(y, idx, ssl) != 1 ||
+	    X509_STORE_CTX_set_default(y, "ssl_server") != 1 ||
+	    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(y),
 	    SSL_get0_param(ssl)) != 1)
 		fatalx("cannot set up a certificate verification");
-	X509_STORE_CTX_set_verify_cb(x, cb);
-	return X509_verify_cert(x);
+	X509_STORE_CTX_set_verify_cb(y, X509_STORE_CTX_get_verify_cb(x));
+	r = X509_verify_cert(y);
+
+	X509_STORE_CTX_set_error(x, X509_STORE_CTX_get_error(y));
+	X509_STORE_CTX_set_error_depth(x, X509_STORE_CTX_get_error_depth(y));
+	/* The current certificate lives on in the chain's references. */
+	chain = X509_STORE_CTX_get1_chain(y);
+	X509_STORE_CTX_set_current_cert(x, chain != NULL ?
+	    X509_STORE_CTX_get_current_cert(y) : NULL);
+	X509_STORE_CTX_set0_verified_chain(x, chain);
+	X509_VERIFY_PARAM_move_peername(X509_STORE_CTX_get0_param(x),
+	    X509_STORE_CTX_get0_param(y));
+	X509_STORE_CTX_free(y);
+	return r;
 }
 
 /* A certificate that failed verification; a name mismatch names the name. */
