@@ -133,6 +133,13 @@ verify_lazy(X509_STORE_CTX *x, void *arg)
 	    X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(y),
 	    SSL_get0_param(ssl)) != 1)
 		fatalx("cannot set up a certificate verification");
+	/*
+	 * What libssl adds to x besides the SSL's parameters: the security
+	 * level's limits on key sizes and signature digests (without them
+	 * an RSA-768 or SHA-1 certificate would pass the second time).
+	 */
+	X509_VERIFY_PARAM_set_auth_level(X509_STORE_CTX_get0_param(y),
+	    SSL_get_security_level(ssl));
 	X509_STORE_CTX_set_verify_cb(y, X509_STORE_CTX_get_verify_cb(x));
 	r = X509_verify_cert(y);
 

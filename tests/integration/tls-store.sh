@@ -257,6 +257,44 @@ is "$PM_ERR" "pullmail: $ACCOUNT: 127.0.0.1: server certificate not accepted: un
 	"intermediate, root in neither: the error"
 is "$(maildir_count "$CH/Maildir")" "$md0" "intermediate, root in neither: nothing delivered"
 
+# ------------------------------------------- a weak certificate
+
+# A leaf signed with SHA-1 by the root: refused by the security level
+# whether the root is found in the directory or only in the file (the
+# second verification, after the file is read, keeps the level's checks)
+W=$T/weak
+mkdir -p "$W/srv" || bail_out "mkdir failed"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$W/leaf.key" -out "$W/leaf.csr" -subj "/CN=127.0.0.1" >/dev/null 2>&1 &&
+	openssl x509 -req -sha1 -in "$W/leaf.csr" -CA "$CH/root.pem" -CAkey "$CH/root.key" \
+		-CAcreateserial -days 2 -extfile "$CH/leaf.ext" -out "$W/leaf.pem" >/dev/null 2>&1 ||
+	bail_out "openssl could not make the SHA-1 certificate"
+cp "$FAKE_MAIL"/* "$W/srv"/ || bail_out "cannot set up $W/srv"
+"$PYTHON3" -S "$TESTLIB/fakepop.py" --maildir "$W/srv" --port-file "$W/port" \
+	--tls-cert "$W/leaf.pem" --tls-key "$W/leaf.key" --tls-weak 2>"$W/fakepop.err" &
+WEAK_PID=$!
+track_pid "$WEAK_PID"
+for _ in $(seq 100); do
+	[ -s "$W/port" ] && break
+	kill -0 "$WEAK_PID" 2>/dev/null || break
+	sleep 0.05
+done
+[ -s "$W/port" ] || bail_out "fakepop (weak) did not start: $(cat "$W/fakepop.err")"
+for where in directory file; do
+	label="SHA-1 signed certificate, root in the $where"
+	write_config starttls "$(cat "$W/port")" 127.0.0.1 user=u password=p \
+		-ca_file timeout=10 "maildir=$W/Maildir" max_messages=1
+	if [ "$where" = directory ]; then
+		run_store "$OTHER_BUNDLE" "$CH/hashed"
+	else
+		run_store "$CH/bundle.pem" "$EMPTY_DIR"
+	fi
+	is "$PM_RC" 77 "$label: exit status 77" || show_pm
+	contains "$PM_ERR" "server certificate not accepted: CA signature digest algorithm too weak" \
+		"$label: the error says why"
+	is "$(maildir_count "$W/Maildir")" 0 "$label: nothing delivered"
+done
+
 # the default store, as a distribution sets it up (strace if it works)
 DEFAULT_FILE=$(openssl version -d | sed -n 's/^OPENSSLDIR: "\(.*\)"$/\1/p')/cert.pem
 if command -v strace >/dev/null 2>&1 &&

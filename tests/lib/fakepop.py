@@ -181,6 +181,9 @@ class Server:
         self.tls = None
         if args.tls_cert:
             self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            if args.tls_weak:
+                # let this side load a certificate that clients must refuse
+                self.tls.set_ciphers("DEFAULT:@SECLEVEL=0")
             self.tls.load_cert_chain(args.tls_cert, args.tls_key)
             self.tls.sni_callback = self.sni
             if args.tls_max:
@@ -758,6 +761,9 @@ def main():
     ap.add_argument("--log")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
+    ap.add_argument("--tls-weak", action="store_true",
+                    help="security level 0 on the server side, to serve a "
+                    "certificate with a weak key or signature (SHA-1)")
     ap.add_argument("--tls-max", choices=("1.2", "1.3"),
                     help="the newest TLS version to offer (with --tls-cert)")
     ap.add_argument("--fault", action="append", default=[])
