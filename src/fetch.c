@@ -424,6 +424,14 @@ run(struct session *s)
 			s->st->deferred += nfetch - next;
 			next = nfetch;		/* no new RETR; finish cleanly */
 		}
+		/*
+		 * Nothing more to retrieve (the last reply, or a SIGTERM that
+		 * cut the list short): the last batch is committed now, so
+		 * that its DELEs go out before QUIT.
+		 */
+		if (s->nbatch > 0 && next == nfetch && inflight_retr == 0 &&
+		    commit_batch(s, &s->err) == -1)
+			goto out;
 		while (p->pcount < (size_t)window) {
 			if (s->delhead < s->deltail) {
 				idx = s->todel[s->delhead++];
@@ -597,8 +605,15 @@ out:
 	 * After an error, still record what was delivered whole, so the
 	 * next run deletes it instead of delivering it twice.
 	 */
-	if (s.nbatch > 0 && commit_batch(&s, &late) == -1)
-		log_debug("%s: %s", a->name, late.msg);
+	if (s.nbatch > 0 && commit_batch(&s, &late) == -1) {
+		/* Not recorded: the batch is fetched again next time. */
+		if (s.err.status == 0) {
+			s.err = late;
+			late.status = 0;
+			late.msg = NULL;
+		} else
+			log_warnx("%s: %s", a->name, late.msg);
+	}
 	err_clear(&late);
 	if (s.err.status != 0) {
 		log_warnx("%s: %s", a->name, s.err.msg);

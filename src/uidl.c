@@ -330,15 +330,26 @@ uidl_add(struct uidl *u, const char *uid, time_t t)
 int
 uidl_commit(struct uidl *u, struct pm_err *err)
 {
+	off_t	 end = -1;
+
 	if (u->plen == 0)
 		return 0;
 	if (u->readonly) {
 		err_set(err, EX_SOFTWARE, "%s: opened read-only", u->path);
 		return -1;
 	}
-	if (write_all(u->fd, u->pending, u->plen) == -1 || fsync(u->fd) == -1) {
+	if ((end = lseek(u->fd, 0, SEEK_END)) == -1 ||
+	    write_all(u->fd, u->pending, u->plen) == -1 || fsync(u->fd) == -1) {
+		int e = errno;
+
+		/*
+		 * Cut off whatever part of the records was written, so that
+		 * a later retry (or run) does not append to half a line.
+		 */
+		if (end != -1 && ftruncate(u->fd, end) == 0)
+			(void)fsync(u->fd);
 		err_set(err, EX_IOERR, "%s: cannot record delivered messages: "
-		    "%s", u->path, strerror(errno));
+		    "%s", u->path, strerror(e));
 		return -1;
 	}
 	u->plen = 0;

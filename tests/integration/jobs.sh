@@ -219,6 +219,28 @@ for acct in "${ACCTS[@]}"; do
 	ok "SIGTERM: $acct's session ends with QUIT" grep -qx "C: QUIT" "$T/log.$acct"
 done
 
+# the same without PIPELINING (one command at a time): the messages
+# delivered before the SIGTERM are recorded and deleted before QUIT, not
+# left on the server to be fetched twice
+start_fakes no-pipelining no-pipelining no-pipelining
+sed_mda
+rm -rf "$T/mda" && mkdir -p "$T/mda"
+pm_bg -j 3
+wait_for 15 each_started || diag "the MDAs did not start"
+kill -TERM "$PM_PID"
+wait "$PM_PID"
+rc=$?
+is "$rc" 0 "SIGTERM, no pipelining: exit status 0" || diag "$(cat "$T/pm.err")"
+for acct in "${ACCTS[@]}"; do
+	d=$(mda_count "$acct")
+	s=$(count_files "$T/srv.$acct")
+	ok "SIGTERM, no pipelining: $acct stopped early ($d delivered)" [ "$d" -lt "$NMSG" ]
+	is "$((d + s))" "$NMSG" \
+		"SIGTERM, no pipelining: every message of $acct delivered was deleted (none left to fetch twice)"
+	ok "SIGTERM, no pipelining: $acct's DELEs come before QUIT" \
+		awk '/^C: DELE /{d=NR} /^C: QUIT$/{q=NR} END{exit !(d && q && d < q)}' "$T/log.$acct"
+done
+
 # a second SIGTERM: the parent and every child stop at once
 start_fakes - - -
 sed_mda

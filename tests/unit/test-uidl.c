@@ -2,9 +2,11 @@
 
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +90,37 @@ main(void)
 	uidl_close(&u);
 	is_str(slurp(path), "pullmail-uidl 1\n+ 100 a\n+ 200 b\n+ 300 c\n",
 	    "torn record cut before the next append");
+
+	/*
+	 * An append that fails part-way (here: a file size limit, as a full
+	 * disk would) leaves no half record behind: the retry appends whole
+	 * lines after the last good one.
+	 */
+	{
+		struct rlimit	 rl, small;
+		struct stat	 st0;
+
+		ok(uidl_open(&u, path, &err) == 0 && stat(path, &st0) == 0,
+		    "short write: open");
+		uidl_add(&u, "d-a-long-uid-that-will-not-fit", 400);
+		signal(SIGXFSZ, SIG_IGN);
+		getrlimit(RLIMIT_FSIZE, &rl);
+		small = rl;
+		small.rlim_cur = st0.st_size + 10;
+		setrlimit(RLIMIT_FSIZE, &small);
+		good = uidl_commit(&u, &err) == -1 && err.status == EX_IOERR;
+		setrlimit(RLIMIT_FSIZE, &rl);
+		err_clear(&err);
+		ok(good, "short write: commit fails");
+		ok(stat(path, &st) == 0 && st.st_size == st0.st_size,
+		    "short write: the partial record is cut off");
+		ok(uidl_commit(&u, &err) == 0, "short write: the retry commits");
+		uidl_close(&u);
+		is_str(slurp(path), "pullmail-uidl 1\n+ 100 a\n+ 200 b\n+ 300 c\n"
+		    "+ 400 d-a-long-uid-that-will-not-fit\n",
+		    "short write: whole records only after the retry");
+		signal(SIGXFSZ, SIG_DFL);
+	}
 
 	/* Read-only (--check, --list): never created, written or repaired. */
 	unlink(path);
