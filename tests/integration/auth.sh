@@ -257,12 +257,7 @@ fake_start() {
 		--port-file "$FD/port" --log "$FAKE_LOG" "$@" 2>"$FD/fakepop.err" &
 	FAKE_PID=$!
 	track_pid "$FAKE_PID"
-	for _ in $(seq 100); do
-		[ -s "$FD/port" ] && break
-		kill -0 "$FAKE_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	[ -s "$FD/port" ] || bail_out "fakepop did not start: $(cat "$FD/fakepop.err")"
+	wait_fakepop "$FAKE_PID" "$FD/port" "$FD/fakepop.err"
 	FAKE_PORT=$(cat "$FD/port")
 }
 

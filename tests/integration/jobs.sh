@@ -47,12 +47,7 @@ start_fakes() {
 		pid=$!
 		FAKE_PIDS+=("$pid")
 		track_pid "$pid"
-		for _ in $(seq 100); do
-			[ -s "$T/port.$acct" ] && break
-			sleep 0.05
-		done
-		[ -s "$T/port.$acct" ] ||
-			bail_out "fakepop $acct did not start: $(cat "$T/fakepop.$acct.err")"
+		wait_fakepop "$pid" "$T/port.$acct" "$T/fakepop.$acct.err" "fakepop $acct"
 		_config_section "$acct" none "$(cat "$T/port.$acct")" 127.0.0.1 \
 			user=u password=p allow_plaintext=yes auth=user \
 			maildir="$T/md.$acct" timeout=20 "${EXTRA_KEYS[@]}" >>"$CONFIG"

@@ -154,6 +154,19 @@ mkdir -p "$EXPECTED" "$PM_HOME/.config/pullmail" "$PM_STATE" || bail_out "mkdir 
 _server_started=0
 _tracked_pids=
 
+# wait_fakepop PID PORTFILE ERRFILE [NAME]: wait (up to 5 s) until the
+# fakepop.py started as PID has written its port number to PORTFILE; bail
+# out with its stderr (ERRFILE) if it died first or never did
+wait_fakepop() {
+	local pid=$1 pf=$2 ef=$3 name=${4:-fakepop}
+	for _ in $(seq 100); do
+		[ -s "$pf" ] && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -s "$pf" ] || bail_out "$name did not start: $(cat "$ef")"
+}
+
 # track_pid PID: kill PID (if still running) when the test exits
 track_pid() {
 	_tracked_pids="$_tracked_pids $1"

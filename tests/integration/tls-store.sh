@@ -225,12 +225,7 @@ FAKE_MAIL=$CH/mail
 	--tls-cert "$CH/chain.pem" --tls-key "$CH/leaf.key" 2>"$CH/fakepop.err" &
 FAKE_PID=$!
 track_pid "$FAKE_PID"
-for _ in $(seq 100); do
-	[ -s "$CH/port" ] && break
-	kill -0 "$FAKE_PID" 2>/dev/null || break
-	sleep 0.05
-done
-[ -s "$CH/port" ] || bail_out "fakepop did not start: $(cat "$CH/fakepop.err")"
+wait_fakepop "$FAKE_PID" "$CH/port" "$CH/fakepop.err"
 
 # chain_run LABEL FILE DIR: a run against fakepop with that store; sets
 # md0 (the Maildir's count before)
@@ -274,12 +269,7 @@ cp "$FAKE_MAIL"/* "$W/srv"/ || bail_out "cannot set up $W/srv"
 	--tls-cert "$W/leaf.pem" --tls-key "$W/leaf.key" --tls-weak 2>"$W/fakepop.err" &
 WEAK_PID=$!
 track_pid "$WEAK_PID"
-for _ in $(seq 100); do
-	[ -s "$W/port" ] && break
-	kill -0 "$WEAK_PID" 2>/dev/null || break
-	sleep 0.05
-done
-[ -s "$W/port" ] || bail_out "fakepop (weak) did not start: $(cat "$W/fakepop.err")"
+wait_fakepop "$WEAK_PID" "$W/port" "$W/fakepop.err" "fakepop (weak)"
 for where in directory file; do
 	label="SHA-1 signed certificate, root in the $where"
 	write_config starttls "$(cat "$W/port")" 127.0.0.1 user=u password=p \
