@@ -86,22 +86,6 @@ hdr_get(const char *h, size_t len, const char *name)
 }
 
 static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-static int
 hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -172,7 +156,7 @@ rfc2047_decode(const char *in)
 		bits = acc = 0;
 		for (q = text; q < end; q++) {
 			if (enc == 'b') {
-				if ((v = b64val((unsigned char)*q)) < 0)
+				if ((v = b64_digit((unsigned char)*q)) < 0)
 					continue;
 				acc = ((acc << 6) | v) & 0xffffff;
 				if ((bits += 6) >= 8) {

@@ -452,6 +452,7 @@ int	 auth_login(struct pop3 *, const char *);
 int	 auth_mech_parse(const char *);
 const char *auth_mech_name(int);
 char	*b64_encode(const unsigned char *, size_t);
+int	 b64_digit(unsigned char);
 unsigned char *b64_decode(const char *, size_t *);
 
 /* auth.c: the password for an account (config, command or prompt). */

@@ -59,7 +59,7 @@ b64_encode(const unsigned char *in, size_t len)
 }
 
 /* The value of a base64 digit (RFC 4648 section 4), or -1. */
-static int
+int
 b64_digit(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z')

@@ -243,44 +243,27 @@ fail:
 	return -1;
 }
 
-int
-uidl_open(struct uidl *u, const char *path, struct pm_err *err)
-{
-	memset(u, 0, sizeof(*u));
-	u->path = xstrdup(path);
-	u->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW |
-	    O_CLOEXEC, 0600);
-	if (u->fd == -1) {
-		err_set(err, EX_IOERR, "%s: %s", path, errno == ELOOP ?
-		    "is a symbolic link: refusing to follow it" :
-		    strerror(errno));
-		free(u->path);
-		u->path = NULL;
-		return -1;
-	}
-	if (load(u, err) == -1) {
-		uidl_close(u);
-		return -1;
-	}
-	if (u->tsize == 0)
-		rehash(u);
-	return 0;
-}
-
 /*
- * For --check and --list, which change nothing on disk: the cache as it
- * is, never created, written or repaired (a torn last record is dropped in
- * memory only). No cache yet, or no state directory, is an empty cache.
+ * Open and load the cache. Read-only (--check and --list, which change
+ * nothing on disk): the cache as it is, never created, written or repaired
+ * (a torn last record is dropped in memory only); no cache yet, or no
+ * state directory, is an empty cache.
  */
-int
-uidl_open_ro(struct uidl *u, const char *path, struct pm_err *err)
+static int
+uidl_open_mode(struct uidl *u, const char *path, int readonly,
+    struct pm_err *err)
 {
 	memset(u, 0, sizeof(*u));
-	u->readonly = 1;
+	u->readonly = readonly;
 	u->path = xstrdup(path);
-	/* O_NONBLOCK: a FIFO there must not hang us (pread then fails). */
-	u->fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
-	if (u->fd == -1 && errno != ENOENT) {
+	if (readonly)
+		/* O_NONBLOCK: a FIFO there must not hang us (pread fails). */
+		u->fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+		    O_CLOEXEC);
+	else
+		u->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+	if (u->fd == -1 && !(readonly && errno == ENOENT)) {
 		err_set(err, EX_IOERR, "%s: %s", path, errno == ELOOP ?
 		    "is a symbolic link: refusing to follow it" :
 		    strerror(errno));
@@ -295,6 +278,18 @@ uidl_open_ro(struct uidl *u, const char *path, struct pm_err *err)
 	if (u->tsize == 0)
 		rehash(u);
 	return 0;
+}
+
+int
+uidl_open(struct uidl *u, const char *path, struct pm_err *err)
+{
+	return uidl_open_mode(u, path, 0, err);
+}
+
+int
+uidl_open_ro(struct uidl *u, const char *path, struct pm_err *err)
+{
+	return uidl_open_mode(u, path, 1, err);
 }
 
 const struct uidl_ent *
