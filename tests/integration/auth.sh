@@ -35,15 +35,6 @@ py() {
 	"$PYTHON3" -S "$@"
 }
 
-# untrack_pid PID: forget a tracked process once it has been waited for:
-# its PID may be reused by then, and lib.sh kills tracked PIDs at exit
-untrack_pid() {
-	local p l=
-	for p in $_tracked_pids; do
-		[ "$p" = "$1" ] || l="$l $p"
-	done
-	_tracked_pids=$l
-}
 
 start_server
 seed 24
@@ -227,39 +218,6 @@ token_script short "$SHORT"
 FAKE_MAIL=$T/fakemail
 py "$TESTLIB/genmail.py" --out "$FAKE_MAIL" --count 3 --seed 4242 >/dev/null ||
 	bail_out "genmail.py failed"
-FAKE_N=0
-FAKE_PID=
-
-# fake_stop: stop the running fakepop
-fake_stop() {
-	if [ -n "$FAKE_PID" ]; then
-		kill -TERM "$FAKE_PID" 2>/dev/null
-		wait "$FAKE_PID" 2>/dev/null
-		untrack_pid "$FAKE_PID"
-		FAKE_PID=
-	fi
-}
-
-# fake_start FAKEPOP-ARG...: a fresh fakepop (mailbox: the 3 messages of
-# $FAKE_MAIL) in $FD = $T/fake.N; FAKE_PORT, FAKE_LOG (its transcript),
-# FAKE_SRV (its mailbox), FAKE_MD (the Maildir for this case); forgets the
-# UIDL cache (every case starts with the same UIDs)
-fake_start() {
-	fake_stop
-	FAKE_N=$((FAKE_N + 1))
-	FD=$T/fake.$FAKE_N
-	FAKE_SRV=$FD/srv
-	FAKE_MD=$FD/Maildir
-	FAKE_LOG=$FD/transcript
-	{ mkdir -p "$FAKE_SRV" && cp "$FAKE_MAIL"/* "$FAKE_SRV"/; } || bail_out "cannot set up $FD"
-	rm -rf "$STATE_DIR"
-	"$PYTHON3" -S "$TESTLIB/fakepop.py" --maildir "$FAKE_SRV" \
-		--port-file "$FD/port" --log "$FAKE_LOG" "$@" 2>"$FD/fakepop.err" &
-	FAKE_PID=$!
-	track_pid "$FAKE_PID"
-	wait_fakepop "$FAKE_PID" "$FD/port" "$FD/fakepop.err"
-	FAKE_PORT=$(cat "$FD/port")
-}
 
 # fake_config MECH [KEY=VALUE...]: the account on fakepop, user u, the 4 KB
 # token from password_command, no TLS but allow_plaintext = yes unless

@@ -172,6 +172,52 @@ track_pid() {
 	_tracked_pids="$_tracked_pids $1"
 }
 
+# untrack_pid PID: forget a tracked process once it has been waited for:
+# its PID may be reused by then, and the cleanup kills tracked PIDs at exit
+untrack_pid() {
+	local p l=
+	for p in $_tracked_pids; do
+		[ "$p" = "$1" ] || l="$l $p"
+	done
+	_tracked_pids=$l
+}
+
+# fakepop, one at a time: fake_start FAKEPOP-ARG... stops the one started
+# before and starts a fresh one in $FD = $FAKE_DIR/fake.N (FAKE_DIR: $T
+# unless set), its mailbox FAKE_SRV holding a copy of $FAKE_MAIL's messages
+# (empty if FAKE_MAIL is unset); sets FAKE_PORT, FAKE_LOG (its transcript)
+# and FAKE_MD (a Maildir for this case), and forgets the UIDL cache (every
+# fakepop starts with the same UIDs). fake_stop stops it.
+FAKE_N=0
+FAKE_PID=
+fake_stop() {
+	if [ -n "$FAKE_PID" ]; then
+		kill -TERM "$FAKE_PID" 2>/dev/null
+		wait "$FAKE_PID" 2>/dev/null
+		untrack_pid "$FAKE_PID"
+		FAKE_PID=
+	fi
+}
+fake_start() {
+	fake_stop
+	FAKE_N=$((FAKE_N + 1))
+	FD=${FAKE_DIR:-$T}/fake.$FAKE_N
+	FAKE_SRV=$FD/srv
+	FAKE_MD=$FD/Maildir
+	FAKE_LOG=$FD/transcript
+	mkdir -p "$FAKE_SRV" || bail_out "cannot set up $FD"
+	if [ -n "${FAKE_MAIL:-}" ]; then
+		cp "$FAKE_MAIL"/* "$FAKE_SRV"/ || bail_out "cannot set up $FD"
+	fi
+	rm -rf "$STATE_DIR"
+	"$PYTHON3" -S "$TESTLIB/fakepop.py" --maildir "$FAKE_SRV" \
+		--port-file "$FD/port" --log "$FAKE_LOG" "$@" 2>"$FD/fakepop.err" &
+	FAKE_PID=$!
+	track_pid "$FAKE_PID"
+	wait_fakepop "$FAKE_PID" "$FD/port" "$FD/fakepop.err"
+	FAKE_PORT=$(cat "$FD/port")
+}
+
 _cleanup() {
 	local rc=$? pid
 	trap - EXIT INT TERM HUP

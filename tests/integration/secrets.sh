@@ -18,15 +18,6 @@ py() {
 	"$PYTHON3" -S "$@"
 }
 
-# untrack_pid PID: forget a tracked process once it has been waited for:
-# its PID may be reused by then, and lib.sh kills tracked PIDs at exit
-untrack_pid() {
-	local p l=
-	for p in $_tracked_pids; do
-		[ "$p" = "$1" ] || l="$l $p"
-	done
-	_tracked_pids=$l
-}
 
 IN=$T/in        # what holds the secrets on purpose (never scanned)
 MD=$T/md        # every Maildir pullmail delivers to (scanned)
@@ -165,42 +156,18 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 	-keyout "$IN/fake-key.pem" -out "$IN/fake-cert.pem" -days 2 \
 	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 ||
 	bail_out "openssl could not make a certificate"
-FAKE_MAIL=$T/fakemail
-py "$TESTLIB/genmail.py" --out "$FAKE_MAIL" --count 2 --seed 777 >/dev/null ||
-	bail_out "genmail.py failed"
-FAKE_N=0
-FAKE_PID=
+# fakepop (lib.sh's fake_start) under $IN, its mailbox empty until refill
+FAKE_DIR=$IN
+REFILL_MAIL=$T/fakemail
 REFILL=0
-
-fake_stop() {
-	if [ -n "$FAKE_PID" ]; then
-		kill -TERM "$FAKE_PID" 2>/dev/null
-		wait "$FAKE_PID" 2>/dev/null
-		untrack_pid "$FAKE_PID"
-		FAKE_PID=
-	fi
-}
-
-# fake_start FAKEPOP-ARG...: a fresh fakepop in $FD; FAKE_PORT, FAKE_SRV
-fake_start() {
-	fake_stop
-	FAKE_N=$((FAKE_N + 1))
-	FD=$IN/fake.$FAKE_N
-	FAKE_SRV=$FD/srv
-	mkdir -p "$FAKE_SRV" || bail_out "mkdir $FD"
-	"$PYTHON3" -S "$TESTLIB/fakepop.py" --maildir "$FAKE_SRV" \
-		--port-file "$FD/port" --log "$FD/transcript" "$@" 2>"$FD/fakepop.err" &
-	FAKE_PID=$!
-	track_pid "$FAKE_PID"
-	wait_fakepop "$FAKE_PID" "$FD/port" "$FD/fakepop.err"
-	FAKE_PORT=$(cat "$FD/port")
-}
+py "$TESTLIB/genmail.py" --out "$REFILL_MAIL" --count 2 --seed 777 >/dev/null ||
+	bail_out "genmail.py failed"
 
 # refill: new messages (new UIDs) on fakepop, so that each run fetches
 refill() {
 	local f
 	REFILL=$((REFILL + 1))
-	for f in "$FAKE_MAIL"/*; do
+	for f in "$REFILL_MAIL"/*; do
 		cp "$f" "$FAKE_SRV/r$REFILL-${f##*/}" || bail_out "refill"
 	done
 }

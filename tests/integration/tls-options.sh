@@ -33,14 +33,6 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
-# untrack_pid PID: forget a tracked process once it has been waited for
-untrack_pid() {
-	local p l=
-	for p in $_tracked_pids; do
-		[ "$p" = "$1" ] || l="$l $p"
-	done
-	_tracked_pids=$l
-}
 
 start_server
 seed 40
@@ -117,36 +109,6 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 FAKE_MAIL=$T/fakemail
 "$PYTHON3" -S "$TESTLIB/genmail.py" --out "$FAKE_MAIL" --count 3 --seed 4343 >/dev/null ||
 	bail_out "genmail.py failed"
-FAKE_N=0
-FAKE_PID=
-
-fake_stop() {
-	if [ -n "$FAKE_PID" ]; then
-		kill -TERM "$FAKE_PID" 2>/dev/null
-		wait "$FAKE_PID" 2>/dev/null
-		untrack_pid "$FAKE_PID"
-		FAKE_PID=
-	fi
-}
-
-# fake_start FAKEPOP-ARG...: a fresh fakepop (3 messages) in $FD; sets
-# FAKE_PORT, FAKE_LOG, FAKE_SRV (its mailbox), FAKE_MD (this case's Maildir)
-fake_start() {
-	fake_stop
-	FAKE_N=$((FAKE_N + 1))
-	FD=$T/fake.$FAKE_N
-	FAKE_SRV=$FD/srv
-	FAKE_MD=$FD/Maildir
-	FAKE_LOG=$FD/transcript
-	{ mkdir -p "$FAKE_SRV" && cp "$FAKE_MAIL"/* "$FAKE_SRV"/; } || bail_out "cannot set up $FD"
-	rm -rf "$STATE_DIR"
-	"$PYTHON3" -S "$TESTLIB/fakepop.py" --maildir "$FAKE_SRV" \
-		--port-file "$FD/port" --log "$FAKE_LOG" "$@" 2>"$FD/fakepop.err" &
-	FAKE_PID=$!
-	track_pid "$FAKE_PID"
-	wait_fakepop "$FAKE_PID" "$FD/port" "$FD/fakepop.err"
-	FAKE_PORT=$(cat "$FD/port")
-}
 
 # fake_config [KEY=VALUE...]: the account on fakepop over STLS, user u,
 # password p, one message per run
