@@ -483,12 +483,11 @@ run(struct session *s)
 			s->st->deferred++;
 		} else if (retrieve(s, idx) == -1)
 			goto out;
-		if (s->nbatch >= PM_BATCH_MSGS ||
-		    s->batch_bytes >= PM_BATCH_BYTES ||
-		    (next == nfetch && inflight_retr == 0)) {
-			if (commit_batch(s, &s->err) == -1)
-				goto out;
-		}
+		/* A full batch now; the last one at the top of the loop. */
+		if ((s->nbatch >= PM_BATCH_MSGS ||
+		    s->batch_bytes >= PM_BATCH_BYTES) &&
+		    commit_batch(s, &s->err) == -1)
+			goto out;
 	}
 	rv = 0;
 out:
