@@ -164,7 +164,7 @@ netrc_read(int fd, const char *path, struct stat *st, char **bufp,
     size_t *sizep, struct pm_err *err)
 {
 	char		*buf;
-	size_t		 size, len = 0, want;
+	size_t		 size, len = 0;
 	ssize_t		 n;
 	int		 flags;
 
@@ -187,29 +187,20 @@ netrc_read(int fd, const char *path, struct stat *st, char **bufp,
 		err_set(err, EX_CONFIG, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	/* Room for a byte more: reading to EOF then needs no realloc. */
-	size = st->st_size + 2;
+	/*
+	 * What fstat saw, read in as many reads as it takes (a file that
+	 * grows meanwhile is read as it was).
+	 */
+	size = st->st_size + 1;
 	buf = xmalloc(size);
-	for (;;) {
-		if (len + 1 == size) {
-			/* The file grew since fstat; recallocarray wipes. */
-			if (len >= NETRC_MAX) {
-				err_set(err, EX_CONFIG, "%s: larger than 1 MB, "
-				    "too large for a .netrc", path);
-				goto fail;
-			}
-			want = size * 2 < NETRC_MAX + 1 ? size * 2 :
-			    NETRC_MAX + 1;
-			if ((buf = recallocarray(buf, size, want, 1)) == NULL)
-				fatalx("out of memory");
-			size = want;
-		}
+	while (len < size - 1) {
 		n = read(fd, buf + len, size - 1 - len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
 			err_set(err, EX_CONFIG, "%s: %s", path, strerror(errno));
-			goto fail;
+			freezero(buf, size);
+			return -1;
 		}
 		if (n == 0)
 			break;
@@ -219,9 +210,6 @@ netrc_read(int fd, const char *path, struct stat *st, char **bufp,
 	*bufp = buf;
 	*sizep = size;
 	return 0;
-fail:
-	freezero(buf, size);
-	return -1;
 }
 
 /*

@@ -393,17 +393,16 @@ set_key(struct account *a, const struct key *k, const char *v,
 		*(char **)field = xstrdup(v);
 		break;
 	case K_PATH:
-		free(*(char **)field);
-		*(char **)field = path_expand(v);
-		break;
 	case K_FILE:
 	case K_DIR:
+		free(*(char **)field);
+		*(char **)field = path_expand(v);
+		if (k->type == K_PATH)
+			break;
 		/*
 		 * Read only when TLS starts, but wrong now: say so at load
 		 * (also for --dump-config and -c), naming the expanded path.
 		 */
-		free(*(char **)field);
-		*(char **)field = path_expand(v);
 		if (stat(*(char **)field, &st) == -1)
 			why = strerror(errno);
 		else if (k->type == K_FILE && S_ISDIR(st.st_mode))
