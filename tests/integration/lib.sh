@@ -8,6 +8,8 @@
 #   write_config implicit "$POP3S_PORT" localhost
 #   run_pm -v                    # -> $PM_RC, $PM_OUT, $PM_ERR
 #   is "$PM_RC" 0 "exit status"
+#   fake_start --fault drop-mid-retr=2   # tests/lib/fakepop.py instead:
+#                                # $FAKE_PORT, $FAKE_LOG, $FAKE_SRV, $FAKE_MD
 #   done_testing
 #
 # Environment (set by "make check"; defaults for running by hand):
