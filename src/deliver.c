@@ -247,3 +247,59 @@ sysexit_name(int status)
 		return names[status - EX__BASE];
 	return "";
 }
+
+static int
+write_full(int fd, const char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Copy the message being written (not committed yet) to outfd: a copy to
+ * keep of a message that arrived damaged, before it is aborted.
+ */
+int
+deliver_save_copy(struct deliver *d, int outfd, struct pm_err *err)
+{
+	char	 buf[65536];
+	off_t	 off = 0;
+	ssize_t	 n;
+	int	 fd;
+
+	if (obuf_flush(&d->out) == -1) {
+		write_error(d, err);
+		return -1;
+	}
+	if (d->ops == &maildir_ops)
+		fd = open(d->tmpname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	else
+		fd = dup(d->fd);
+	if (fd == -1)
+		goto fail;
+	while ((n = pread(fd, buf, sizeof(buf), off)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 || write_full(outfd, buf, n) == -1) {
+			close(fd);
+			goto fail;
+		}
+		off += n;
+	}
+	close(fd);
+	return 0;
+fail:
+	err_set(err, EX_IOERR, "cannot keep a copy of the damaged message: %s",
+	    strerror(errno));
+	return -1;
+}

@@ -80,6 +80,12 @@ struct session {
 	struct timespec		 last_shown;
 	uint64_t		 since_check;
 	uint64_t		 dropped;	/* bytes of a message dropped */
+	size_t			 prov;		/* idx+1: whole, not committed */
+	char			 first[5];	/* the first bytes of a body */
+	size_t			 firstlen;
+	int			 per_msg;	/* record each message at once */
+	unsigned int		 unrecorded;	/* delivered, not recorded */
+	char			*damaged_dir;	/* copies of damaged messages */
 };
 
 static double
@@ -224,6 +230,8 @@ lock_account(const char *statedir, const char *name, int wait, int shared,
 	return 0;
 }
 
+static void	 oversized(struct session *);
+
 static int
 sink(void *arg, const char *buf, size_t len)
 {
@@ -240,12 +248,61 @@ sink(void *arg, const char *buf, size_t len)
 		progress(s, 0);
 	}
 	if (s->dlv.size + len > s->limit) {
-		err_set(&s->err, EX_PROTOCOL, "%s: protocol error: message %u "
-		    "is far larger than the %llu bytes announced", s->acct->host,
-		    s->cur->num, (unsigned long long)s->cur->size);
+		oversized(s);
 		return -1;
 	}
+	if (s->firstlen < sizeof(s->first)) {
+		size_t n = len < sizeof(s->first) - s->firstlen ? len :
+		    sizeof(s->first) - s->firstlen;
+		memcpy(s->first + s->firstlen, buf, n);
+		s->firstlen += n;
+	}
 	return deliver_write(&s->dlv, buf, len, &s->err);
+}
+
+/*
+ * A message whose first line is a status line ("+OK ..." cannot start a
+ * header) is the reply to another command: a reply came that no command
+ * asked for, and everything after it is one reply late.
+ */
+static int
+in_step(struct session *s)
+{
+	if ((s->firstlen >= 4 && memcmp(s->first, "+OK", 3) == 0 &&
+	    (s->first[3] == ' ' || s->first[3] == '\n')) ||
+	    (s->firstlen >= 5 && memcmp(s->first, "-ERR", 4) == 0 &&
+	    (s->first[4] == ' ' || s->first[4] == '\n')))
+		return 0;
+	return 1;
+}
+
+/*
+ * A message far larger than LIST said (a server that announces 0 octets
+ * for 70 MB): reading on could take forever, so the session ends here, but
+ * the UID is recorded so that later runs leave this message on the server
+ * with a notice and fetch the rest of the mailbox.
+ */
+static void
+oversized(struct session *s)
+{
+	struct pm_err	 e = { 0, NULL };
+	struct msg	*m = s->cur;
+	char		 hs[32];
+
+	if (m->uid != NULL) {
+		uidl_suspect(&s->cache, m->uid, time(NULL), 'o',
+		    s->dlv.size + s->dropped);
+		if (uidl_commit(&s->cache, &e) == -1) {
+			log_warnx("%s: %s", s->acct->name, e.msg);
+			err_clear(&e);
+		}
+	}
+	err_set(&s->err, EX_PROTOCOL, "%s: protocol error: message %u is far "
+	    "larger than the %s LIST announced (more than %s arrived): left "
+	    "on the server%s", s->acct->host, m->num,
+	    human_size(m->size, hs, sizeof(hs)),
+	    human_size(s->limit, hs + 16, sizeof(hs) - 16),
+	    m->uid != NULL ? ", and skipped from now on" : "");
 }
 
 /*
@@ -259,24 +316,155 @@ drop(void *arg, const char *buf, size_t len)
 
 	(void)buf;
 	if ((s->dropped += len) > s->limit) {
-		err_set(&s->err, EX_PROTOCOL, "%s: protocol error: message %u "
-		    "is far larger than the %llu bytes announced", s->acct->host,
-		    s->cur->num, (unsigned long long)s->cur->size);
+		oversized(s);
 		return -1;
 	}
 	return 0;
 }
 
-/* Retrieve one message whose +OK has been read; deliver and commit it. */
+/*
+ * Does what arrived match what LIST announced? Servers count a line end as
+ * two octets (CRLF, RFC 1939) or as one (LF: Gmail, and servers that keep
+ * mbox files), so the body's size is taken both ways. A message is short,
+ * cut off (a lost line, a stray "." line that ended it early, a proxy that
+ * truncates), when even with CRLF it is more than SHORT_SLACK plus 1/64 of
+ * LIST's figure below it: honest servers rewrite a few header bytes at
+ * most. It is long, with bytes that are not its own, only when it is more
+ * than half again LIST's figure plus LONG_SLACK: Exchange may announce the
+ * size a message takes in its store, which for attachments is well below
+ * their MIME size, and a message that came with extra bytes still holds
+ * all of its own.
+ */
+#define SHORT_SLACK	64
+#define LONG_SLACK	4096
+
+int
+fetch_size_ok(uint64_t announced, uint64_t got, uint64_t lines)
+{
+	if (got + lines + SHORT_SLACK + announced / 64 < announced)
+		return 0;
+	if (got > announced + announced / 2 + LONG_SLACK)
+		return 0;
+	return 1;
+}
+
+/* The directory for damaged copies, created on first use. */
+static int
+damaged_file(struct session *s, const struct msg *m, char **pathp,
+    struct pm_err *err)
+{
+	char		 stamp[32];
+	time_t		 now = time(NULL);
+	int		 fd, i;
+
+	*pathp = NULL;
+	if (mkdir_p(s->damaged_dir, 0700) == -1) {
+		err_set(err, EX_IOERR, "%s: %s", s->damaged_dir,
+		    strerror(errno));
+		return -1;
+	}
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", localtime(&now));
+	for (i = 0; i < 100; i++) {
+		free(*pathp);
+		if (i == 0)
+			xasprintf(pathp, "%s/%s-%u.eml", s->damaged_dir, stamp,
+			    m->num);
+		else
+			xasprintf(pathp, "%s/%s-%u.%d.eml", s->damaged_dir,
+			    stamp, m->num, i);
+		fd = open(*pathp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1 || errno != EEXIST)
+			break;
+	}
+	if (fd == -1) {
+		err_set(err, EX_IOERR, "%s: %s", *pathp, strerror(errno));
+		free(*pathp);
+		*pathp = NULL;
+	}
+	return fd;
+}
+
+/*
+ * A message that arrived damaged: not delivered, not recorded as
+ * delivered, not deleted. A copy is kept (the user may need it: it may be
+ * all the server will ever send) unless the same damage was seen before;
+ * the next run tries again, after the other messages.
+ */
+static void
+damaged(struct session *s, struct msg *m, uint64_t got, uint64_t lines)
+{
+	const struct uidl_ent *e = m->uid != NULL ?
+	    uidl_lookup(&s->cache, m->uid) : NULL;
+	struct pm_err	 ce = { 0, NULL };
+	char		 a[32], b[32], *path = NULL, *shown = NULL, *v = NULL;
+	char		*hint = NULL;
+	int		 fd = -1, again;
+
+	again = e != NULL && e->suspect == 'd' && e->sus_size == got;
+	if (!again && (fd = damaged_file(s, m, &path, &ce)) != -1) {
+		if (deliver_save_copy(&s->dlv, fd, &ce) == -1 ||
+		    fsync(fd) == -1 || close(fd) == -1) {
+			if (ce.status == 0)
+				err_set(&ce, EX_IOERR, "%s: %s", path,
+				    strerror(errno));
+			unlink(path);
+			free(path);
+			path = NULL;
+		} else
+			(void)fsync_dir(s->damaged_dir);
+	}
+	deliver_abort(&s->dlv);
+	if (m->uid != NULL) {
+		uidl_suspect(&s->cache, m->uid, time(NULL), 'd', got);
+		if (uidl_commit(&s->cache, &ce) == -1 && ce.status == 0)
+			err_set(&ce, EX_IOERR, "cannot record it");
+	}
+	if (path != NULL)
+		shown = path_tilde(path);
+	if (m->uid != NULL)
+		v = log_vis(m->uid, strlen(m->uid));
+	if (v != NULL)
+		xasprintf(&hint, "; tried again next run (to take it as it "
+		    "comes: pullmail --accept %s%s%s %s)", strchr(v, ' ') ?
+		    "'" : "", v, strchr(v, ' ') ? "'" : "", s->acct->name);
+	log_warnx("%s: message %u%s%s%s arrived damaged: LIST announced %s, "
+	    "%s arrived (%llu lines); not delivered, left on the server%s%s%s",
+	    s->acct->name, m->num, v ? " (UID " : "", v ? v : "", v ? ")" : "",
+	    human_size(m->size, a, sizeof(a)), human_size(got, b, sizeof(b)),
+	    (unsigned long long)lines, shown ? ", a copy is in " : "",
+	    shown ? shown : again ? ", the same as last time" : "",
+	    hint ? hint : "");
+	free(hint);
+	if (ce.status != 0) {
+		log_warnx("%s: %s", s->acct->name, ce.msg);
+		err_clear(&ce);
+	}
+	s->st->damaged++;
+	if (s->soft == 0 || s->soft == EX_TEMPFAIL)
+		s->soft = EX_PROTOCOL;
+	free(v);
+	free(shown);
+	free(path);
+}
+
+/*
+ * Retrieve one message whose +OK has been read, into the backend. It is
+ * not committed yet: that waits until the next reply shows the stream in
+ * step (settle), so a message ended early by a stray terminator, whose
+ * rest then arrives as "replies", is never delivered.
+ */
 static int
 retrieve(struct session *s, size_t idx)
 {
-	struct msg	*m = &s->msgs[idx];
-	uint64_t	 wire;
-	char		 hs[32];
+	struct msg		*m = &s->msgs[idx];
+	const struct uidl_ent	*e;
+	struct body_dec		 bd;
+	uint64_t		 got;
 
 	s->cur = m;
 	s->headlen = 0;
+	s->dropped = 0;
 	s->limit = m->size * 2 + MSG_SLACK;
 	if (deliver_begin(&s->dlv, &s->err) == -1)
 		return -1;
@@ -286,32 +474,26 @@ retrieve(struct session *s, size_t idx)
 		return -1;
 	}
 	s->limit += s->received_len;
-	if (pop3_body(&s->pop, sink, s, &wire) == -1 ||
-	    deliver_commit(&s->dlv, &s->err) == -1) {
+	s->firstlen = 0;
+	if (pop3_body(&s->pop, sink, s, &bd) == -1) {
 		deliver_abort(&s->dlv);
 		return -1;
 	}
-	m->delivered = 1;
-	s->st->fetched++;
-	s->st->bytes += s->dlv.size;
-	s->batch[s->nbatch++] = idx;
-	s->batch_bytes += s->dlv.size;
-	if (s->head != NULL) {
-		char *from = hdr_get(s->head, s->headlen, "From");
-		char *subj = hdr_get(s->head, s->headlen, "Subject");
-		char *df = rfc2047_decode(from ? from : "?");
-		char *ds = rfc2047_decode(subj ? subj : "");
-		char *sf = sanitize_text(df, 60), *ss = sanitize_text(ds, 100);
-
-		log_info("%s: message %u (%s) from %s: %s", s->acct->name,
-		    m->num, human_size(s->dlv.size, hs, sizeof(hs)), sf, ss);
-		free(from);
-		free(subj);
-		free(df);
-		free(ds);
-		free(sf);
-		free(ss);
+	if (!in_step(s)) {
+		deliver_abort(&s->dlv);
+		err_set(&s->err, EX_PROTOCOL, "%s: protocol error: message %u "
+		    "begins with a reply line: the server sent a reply no "
+		    "command asked for", s->acct->host, m->num);
+		return -1;
 	}
+	got = s->dlv.size - (s->acct->received_header ? s->received_len : 0);
+	e = m->uid != NULL ? uidl_lookup(&s->cache, m->uid) : NULL;
+	if (!fetch_size_ok(m->size, got, bd.lines) &&
+	    (e == NULL || !e->accept)) {
+		damaged(s, m, got, bd.lines);
+		return 0;
+	}
+	s->prov = idx + 1;
 	return 0;
 }
 
@@ -343,11 +525,21 @@ commit_batch(struct session *s, struct pm_err *err)
 	}
 	for (i = 0; i < s->nbatch; i++) {
 		m = &s->msgs[s->batch[i]];
-		if (m->uid != NULL)
-			uidl_add(&s->cache, m->uid, now);
+		if (m->uid == NULL)
+			continue;
+		uidl_add(&s->cache, m->uid, now);
+		m->seen = now;
+		/* Written with it, so that no DELE can go before it. */
+		if (m->del)
+			uidl_deleting(&s->cache, m->uid, m->size);
 	}
-	if (uidl_commit(&s->cache, err) == -1)
+	if (uidl_commit(&s->cache, err) == -1) {
+		/* Delivered, but not recorded: they will come again. */
+		s->unrecorded += s->nbatch;
+		s->nbatch = 0;
+		s->batch_bytes = 0;
 		return -1;
+	}
 	for (i = 0; i < s->nbatch; i++) {
 		m = &s->msgs[s->batch[i]];
 		m->recorded = 1;
@@ -359,6 +551,68 @@ commit_batch(struct session *s, struct pm_err *err)
 	return 0;
 }
 
+/*
+ * The message retrieved last is whole and the reply after it was in step:
+ * deliver it. An mbox or an MDA has it durably now, so its UID is recorded
+ * at once (a kill then duplicates at most the message in hand); Maildir
+ * messages are made durable and recorded a batch at a time.
+ */
+static int
+settle(struct session *s)
+{
+	struct msg	*m;
+	size_t		 idx;
+	char		 hs[32];
+
+	if (s->prov == 0)
+		return 0;
+	idx = s->prov - 1;
+	m = &s->msgs[idx];
+	s->prov = 0;
+	if (deliver_commit(&s->dlv, &s->err) == -1) {
+		deliver_abort(&s->dlv);
+		return -1;
+	}
+	m->delivered = 1;
+	s->st->fetched++;
+	s->st->bytes += s->dlv.size;
+	s->batch[s->nbatch++] = idx;
+	s->batch_bytes += s->dlv.size;
+	if (s->head != NULL) {
+		char *from = hdr_get(s->head, s->headlen, "From");
+		char *subj = hdr_get(s->head, s->headlen, "Subject");
+		char *df = rfc2047_decode(from ? from : "?");
+		char *ds = rfc2047_decode(subj ? subj : "");
+		char *sf = sanitize_text(df, 60), *ss = sanitize_text(ds, 100);
+
+		log_info("%s: message %u (%s) from %s: %s", s->acct->name,
+		    m->num, human_size(s->dlv.size, hs, sizeof(hs)), sf, ss);
+		free(from);
+		free(subj);
+		free(df);
+		free(ds);
+		free(sf);
+		free(ss);
+	}
+	if (s->per_msg || s->nbatch >= PM_BATCH_MSGS ||
+	    s->batch_bytes >= PM_BATCH_BYTES)
+		return commit_batch(s, &s->err);
+	return 0;
+}
+
+/* Before anything is fetched: room in the cache for what this run adds. */
+static int
+reserve(struct session *s)
+{
+	uint64_t	 need = 0;
+	size_t		 i;
+
+	for (i = 0; i < s->nmsgs; i++)
+		if (s->msgs[i].uid != NULL && s->msgs[i].action != ACT_SKIP)
+			need += 3 * (strlen(s->msgs[i].uid) + 32);
+	return uidl_reserve(&s->cache, need, &s->err);
+}
+
 /* The pipelined exchange: RETRs ahead, DELEs after each durable batch. */
 static int
 run(struct session *s)
@@ -366,23 +620,31 @@ run(struct session *s)
 	struct pop3	*p = &s->pop;
 	enum pop3_cmd	 cmd;
 	size_t		*fetch, nfetch = 0, next = 0, inflight_retr = 0, i, idx;
-	int		 ok, window = pop3_window(p), rv = -1;
+	int		 ok, window = pop3_window(p), rv = -1, pass;
 	char		*v;
 
 	fetch = xreallocarray(NULL, s->nmsgs, sizeof(*fetch));
 	s->batch = xreallocarray(NULL, s->nmsgs, sizeof(*s->batch));
 	s->todel = xreallocarray(NULL, s->nmsgs, sizeof(*s->todel));
+	if (reserve(s) == -1)
+		goto out;
+	/* Messages that arrived damaged before go last. */
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < s->nmsgs; i++)
+			if (s->msgs[i].action == ACT_FETCH &&
+			    s->msgs[i].retry == pass)
+				fetch[nfetch++] = i;
 	for (i = 0; i < s->nmsgs; i++) {
 		struct msg *m = &s->msgs[i];
 		char hs[32];
 
 		switch (m->action) {
 		case ACT_FETCH:
-			fetch[nfetch++] = i;
 			s->total_msgs++;
 			s->total_bytes += m->size;
 			break;
 		case ACT_DELETE:		/* delivered before */
+			uidl_deleting(&s->cache, m->uid, m->size);
 			s->todel[s->deltail++] = i;
 			break;
 		case ACT_DELETE_BIG:
@@ -403,6 +665,18 @@ run(struct session *s)
 			    "skip_larger_than");
 			s->st->too_big++;
 			break;
+		case ACT_SKIP_SUSPECT:
+			v = log_vis(m->uid, strlen(m->uid));
+			log_notice("%s: message %u (UID %s) was sent far "
+			    "larger than the %s LIST announces: left on the "
+			    "server (to fetch it as it comes: pullmail "
+			    "--accept %s%s%s %s)", s->acct->name, m->num, v,
+			    human_size(m->size, hs, sizeof(hs)),
+			    strchr(v, ' ') ? "'" : "", v,
+			    strchr(v, ' ') ? "'" : "", s->acct->name);
+			free(v);
+			s->st->too_big++;
+			break;
 		case ACT_DEFER:
 			s->st->deferred++;
 			break;
@@ -415,7 +689,8 @@ run(struct session *s)
 			break;
 		}
 	}
-	if (s->st->marked > 0 && uidl_commit(&s->cache, &s->err) == -1)
+	/* Marks, and deletions asked for, are on disk before any DELE. */
+	if (uidl_commit(&s->cache, &s->err) == -1)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 
@@ -429,8 +704,8 @@ run(struct session *s)
 		 * cut the list short): the last batch is committed now, so
 		 * that its DELEs go out before QUIT.
 		 */
-		if (s->nbatch > 0 && next == nfetch && inflight_retr == 0 &&
-		    commit_batch(s, &s->err) == -1)
+		if (s->prov == 0 && s->nbatch > 0 && next == nfetch &&
+		    inflight_retr == 0 && commit_batch(s, &s->err) == -1)
 			goto out;
 		while (p->pcount < (size_t)window) {
 			if (s->delhead < s->deltail) {
@@ -447,12 +722,23 @@ run(struct session *s)
 			} else
 				break;
 		}
-		if (p->pcount == 0)
-			break;
+		if (p->pcount == 0) {
+			if (s->prov == 0)
+				break;
+			/* Nothing else to ask: ask NOOP, to see it in step. */
+			if (pop3_send(p, CMD_OTHER, 0, "NOOP") == -1)
+				goto out;
+		}
 		if (pop3_reply(p, &cmd, &idx, &ok) == -1)
 			goto out;
+		/* A reply in step: the message before it was whole. */
+		if (settle(s) == -1)
+			goto out;
+		if (cmd == CMD_OTHER)
+			continue;
 		if (cmd == CMD_DELE) {
 			if (ok) {
+				s->msgs[idx].deleted = 1;
 				s->st->deleted++;
 				continue;
 			}
@@ -473,27 +759,80 @@ run(struct session *s)
 			if (s->soft == 0)
 				s->soft = EX_TEMPFAIL;
 		} else if (fetch_stop) {
-			uint64_t	 wire;
+			struct body_dec	 bd;
 
 			s->cur = &s->msgs[idx];
 			s->limit = s->cur->size * 2 + MSG_SLACK;
 			s->dropped = 0;
-			if (pop3_body(p, drop, s, &wire) == -1)
+			if (pop3_body(p, drop, s, &bd) == -1)
 				goto out;
 			s->st->deferred++;
 		} else if (retrieve(s, idx) == -1)
 			goto out;
-		/* A full batch now; the last one at the top of the loop. */
-		if ((s->nbatch >= PM_BATCH_MSGS ||
-		    s->batch_bytes >= PM_BATCH_BYTES) &&
-		    commit_batch(s, &s->err) == -1)
-			goto out;
 	}
 	rv = 0;
 out:
+	/* A message not shown to be whole is never delivered. */
+	if (s->prov != 0) {
+		deliver_abort(&s->dlv);
+		s->prov = 0;
+	}
 	progress(s, 1);
 	free(fetch);
 	return rv;
+}
+
+/*
+ * End the session: the UIDs deleted in it are forgotten (durably) before
+ * QUIT, since once the server has carried the deletions out it may give
+ * those UIDs to new messages. If QUIT then fails, or its reply is lost,
+ * they are recorded again as delivered with their deletion pending, so the
+ * next run deletes whatever is still there, unread, and fetches a message
+ * that has taken one of their UIDs (told apart by its size).
+ */
+static int
+quit(struct session *s)
+{
+	struct pm_err	 e = { 0, NULL };
+	size_t		 i, n = 0;
+	struct msg	*m;
+	int		 r;
+
+	for (i = 0; i < s->nmsgs; i++)
+		if (s->msgs[i].deleted && s->msgs[i].uid != NULL) {
+			uidl_forget(&s->cache, s->msgs[i].uid);
+			n++;
+		}
+	if (uidl_commit(&s->cache, &s->err) == -1)
+		return -1;	/* no QUIT: the server keeps them all */
+	if ((r = pop3_quit(&s->pop)) == 0 || n == 0)
+		return r;
+	{
+		char *why = xstrdup(s->err.msg ? s->err.msg : "?");
+
+		err_clear(&s->err);
+		err_set(&s->err, EX_TEMPFAIL, "%s%s: the server may not have "
+		    "carried out the %zu deletion%s; nothing is lost: the next "
+		    "run deletes what is still there", why,
+		    strstr(why, "QUIT") != NULL ? "" : " (at QUIT)", n,
+		    n == 1 ? "" : "s");
+		free(why);
+	}
+	for (i = 0; i < s->nmsgs; i++) {
+		m = &s->msgs[i];
+		if (!m->deleted || m->uid == NULL)
+			continue;
+		if (m->recorded || m->action == ACT_DELETE) {
+			uidl_add(&s->cache, m->uid, m->seen ? m->seen :
+			    time(NULL));
+			uidl_deleting(&s->cache, m->uid, m->size);
+		}
+	}
+	if (uidl_commit(&s->cache, &e) == -1) {
+		log_warnx("%s: %s", s->acct->name, e.msg);
+		err_clear(&e);
+	}
+	return -1;
 }
 
 /*
@@ -541,6 +880,8 @@ fetch_account(struct account *a, const char *statedir,
 		    &s.err) == -1 || uidl_open(&s.cache, path, &s.err) == -1 ||
 		    deliver_open(&s.dlv, a, statedir, &s.err) == -1)
 			goto out;
+		s.per_msg = s.dlv.ops != &maildir_ops;
+		xasprintf(&s.damaged_dir, "%s/%s.damaged", statedir, a->name);
 	}
 	/* EXTERNAL logs in by the client certificate: no password. */
 	if (a->auth != AUTH_EXTERNAL &&
@@ -559,6 +900,18 @@ fetch_account(struct account *a, const char *statedir,
 	if (pop3_listing(&s.pop, &s.msgs, &s.nmsgs) == -1)
 		goto out;
 	st->listed = s.nmsgs;
+	for (i = 0; i < s.nmsgs; i++) {
+		struct msg	*m = &s.msgs[i];
+		char		*v;
+
+		if (m->copy != 1)
+			continue;
+		v = log_vis(m->uid, strlen(m->uid));
+		log_notice("%s: message %u and %u other%s have the same UID %s: "
+		    "each is fetched once", a->name, m->num, m->copies - 1,
+		    m->copies == 2 ? "" : "s", v);
+		free(v);
+	}
 	if (s.nmsgs > 0 && s.msgs[0].uid == NULL &&
 	    (a->keep || a->keep_days || opts->mark_seen)) {
 		err_set(&s.err, EX_CONFIG, "the server does not support UIDL, "
@@ -582,7 +935,7 @@ fetch_account(struct account *a, const char *statedir,
 	pol.now = time(NULL);
 	plan_make(s.msgs, s.nmsgs, &s.cache, &pol);
 	for (i = 0; i < s.nmsgs; i++)
-		if (s.msgs[i].uid == NULL ||
+		if (s.msgs[i].uid == NULL || s.msgs[i].reused ||
 		    uidl_get(&s.cache, s.msgs[i].uid) == NULL) {
 			st->fresh++;
 			st->fresh_bytes += s.msgs[i].size;
@@ -595,9 +948,12 @@ fetch_account(struct account *a, const char *statedir,
 		    s.nmsgs == 1 ? "" : "s", a->host);
 		if (list_messages(&s.pop, s.msgs, s.nmsgs, &s.cache) == -1)
 			goto out;
-	} else if (!opts->check && run(&s) == -1)
-		goto out;
-	if (pop3_quit(&s.pop) == -1)
+		if (pop3_quit(&s.pop) == -1)
+			goto out;
+	} else if (opts->check) {
+		if (pop3_quit(&s.pop) == -1)
+			goto out;
+	} else if (run(&s) == -1 || quit(&s) == -1)
 		goto out;
 out:
 	/*
@@ -616,11 +972,18 @@ out:
 	err_clear(&late);
 	if (s.err.status != 0) {
 		log_warnx("%s: %s", a->name, s.err.msg);
-		if (connected && st->fetched > 0)
+		if (connected && st->fetched > s.unrecorded)
 			log_warnx("%s: the %u message%s delivered before the "
-			    "error %s safe in %s", a->name, st->fetched,
-			    st->fetched == 1 ? "" : "s",
-			    st->fetched == 1 ? "is" : "are", s.dlv.shown);
+			    "error %s safe in %s", a->name,
+			    st->fetched - s.unrecorded,
+			    st->fetched - s.unrecorded == 1 ? "" : "s",
+			    st->fetched - s.unrecorded == 1 ? "is" : "are",
+			    s.dlv.shown);
+		if (s.unrecorded > 0)
+			log_warnx("%s: %u message%s delivered to %s could not "
+			    "be recorded and will be delivered again",
+			    a->name, s.unrecorded, s.unrecorded == 1 ? "" : "s",
+			    s.dlv.shown);
 	}
 	status = s.err.status != 0 ? s.err.status : s.soft;
 	err_clear(&s.err);
@@ -637,8 +1000,63 @@ out:
 	free(s.todel);
 	free(s.received);
 	free(s.head);
+	free(s.damaged_dir);
 	free(path);
 	if (lockfd != -1)
 		close(lockfd);
+	return status;
+}
+
+/*
+ * --accept: the user takes these messages, found damaged or far larger
+ * than announced, as the server sends them: the next run fetches and
+ * delivers them without checking their size.
+ */
+int
+fetch_accept(struct account *a, const char *statedir, char **keys, int nkeys,
+    int wait)
+{
+	struct uidl		 cache;
+	struct pm_err		 err = { 0, NULL };
+	const struct uidl_ent	*e;
+	char			*path, *v;
+	int			 lockfd = -1, i, status = 0;
+
+	cache.fd = -1;
+	xasprintf(&path, "%s/%s.uidl", statedir, a->name);
+	if (mkdir_p(statedir, 0700) == -1) {
+		err_set(&err, EX_IOERR, "%s: %s", statedir, strerror(errno));
+		goto out;
+	}
+	if (lock_account(statedir, a->name, wait, 0, &lockfd, &err) == -1 ||
+	    uidl_open(&cache, path, &err) == -1)
+		goto out;
+	for (i = 0; i < nkeys; i++) {
+		v = log_vis(keys[i], strlen(keys[i]));
+		e = uidl_lookup(&cache, keys[i]);
+		if (e == NULL || e->live || !e->suspect) {
+			log_warnx("%s: no message with UID %s is known to have "
+			    "arrived damaged", a->name, v);
+			if (status == 0)
+				status = EX_USAGE;
+		} else {
+			uidl_accept(&cache, keys[i]);
+			log_notice("%s: UID %s accepted: the next run fetches it "
+			    "as the server sends it", a->name, v);
+		}
+		free(v);
+	}
+	if (uidl_commit(&cache, &err) == -1)
+		goto out;
+out:
+	if (err.status != 0) {
+		log_warnx("%s: %s", a->name, err.msg);
+		status = err.status;
+		err_clear(&err);
+	}
+	uidl_close(&cache);
+	if (lockfd != -1)
+		close(lockfd);
+	free(path);
 	return status;
 }

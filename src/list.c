@@ -338,7 +338,7 @@ list_messages(struct pop3 *p, const struct msg *m, size_t n,
 	struct hdrbuf	*h;
 	enum pop3_cmd	 cmd;
 	size_t		 next = 0, idx;
-	uint64_t	 wire;
+	struct body_dec	 wire;
 	int		 ok, window = pop3_window(p), rv = -1;
 
 	h = xmalloc(sizeof(*h));

@@ -20,7 +20,31 @@ plan_make(struct msg *m, size_t n, const struct uidl *cache,
 
 	keep = pol->keep || pol->keep_days > 0 || pol->nodelete;
 	for (i = 0; i < n; i++) {
-		e = m[i].uid != NULL ? uidl_get(cache, m[i].uid) : NULL;
+		e = m[i].uid != NULL ? uidl_lookup(cache, m[i].uid) : NULL;
+		m[i].reused = 0;
+		m[i].retry = 0;
+		m[i].seen = e != NULL && e->live ? e->first_seen : 0;
+		if (e != NULL && e->live && e->del && e->del_size != m[i].size) {
+			/*
+			 * Its deletion was asked for, and now the UID names a
+			 * message of another size: the deletion was carried
+			 * out and the server gave the UID to a new message.
+			 */
+			m[i].reused = 1;
+			e = NULL;
+		}
+		if (e != NULL && !e->live) {
+			/* Not delivered: damaged before, or accepted. */
+			if (e->suspect && !e->accept && !pol->mark_seen) {
+				if (e->suspect == 'o') {
+					m[i].del = 0;
+					m[i].action = ACT_SKIP_SUSPECT;
+					continue;
+				}
+				m[i].retry = 1;	/* after the others */
+			}
+			e = NULL;
+		}
 		/* keep_days counts from when pullmail first saw the message. */
 		expired = e != NULL && pol->keep_days > 0 && !pol->nodelete &&
 		    pol->now - e->first_seen >= (time_t)pol->keep_days * 86400;

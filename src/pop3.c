@@ -18,6 +18,8 @@
 #include <strings.h>
 #include <sysexits.h>
 
+#include <openssl/evp.h>
+
 #include "pullmail.h"
 
 /*
@@ -352,15 +354,6 @@ msg_cmp_num(const void *a, const void *b)
 	return x->num < y->num ? -1 : x->num > y->num;
 }
 
-static int
-msg_cmp_uid(const void *a, const void *b)
-{
-	const struct msg	*x = *(struct msg * const *)a;
-	const struct msg	*y = *(struct msg * const *)b;
-
-	return strcmp(x->uid, y->uid);
-}
-
 static struct msg *
 find_num(struct msg *m, size_t n, unsigned int num)
 {
@@ -476,12 +469,94 @@ fail:
 }
 
 static int
+msg_cmp_uidnum(const void *a, const void *b)
+{
+	const struct msg	*x = *(struct msg * const *)a;
+	const struct msg	*y = *(struct msg * const *)b;
+	int			 c = strcmp(x->uid, y->uid);
+
+	if (c != 0)
+		return c;
+	return x->num < y->num ? -1 : x->num > y->num;
+}
+
+/*
+ * The cache key of a UID. An RFC 1939 UID (1 to 70 characters 0x21-0x7e)
+ * is its own key. Anything else a server sends as a UID (blanks, control
+ * bytes, 8-bit, longer) is still a stable name for the message: its key
+ * is "~ " and the SHA-256 of its bytes in hex, which no real UID can be
+ * (it has a blank) and no two UIDs share.
+ */
+static char *
+uid_key(const char *uid, size_t len, int *odd)
+{
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen = 0, i;
+	char		*key;
+
+	*odd = !valid_uid(uid, len);
+	if (!*odd)
+		return xstrndup(uid, len);
+	if (EVP_Digest(uid, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32)
+		fatalx("SHA-256 failed");
+	key = xmalloc(2 + 2 * mdlen + 1);
+	key[0] = '~';
+	key[1] = ' ';
+	for (i = 0; i < mdlen; i++)
+		snprintf(key + 2 + 2 * i, 3, "%02x", md[i]);
+	return key;
+}
+
+/*
+ * Several messages with one UID (popa3d gives identical copies the same
+ * one): the first, in message order, keeps the UID as its key, the n-th
+ * gets "UID n". Numbers keep their order across sessions, so each copy
+ * keeps its key (or, when another client deletes one, the later copies
+ * take the keys of the earlier ones, already delivered: none is fetched
+ * twice). *ndupp is the number of UIDs shared.
+ */
+static void
+number_copies(struct msg *m, size_t n, size_t *ndupp)
+{
+	struct msg	**byuid;
+	char		*key;
+	size_t		 i, j, k;
+
+	*ndupp = 0;
+	if (n < 2)
+		return;
+	byuid = xreallocarray(NULL, n, sizeof(*byuid));
+	for (i = 0; i < n; i++)
+		byuid[i] = &m[i];
+	qsort(byuid, n, sizeof(*byuid), msg_cmp_uidnum);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && strcmp(byuid[j]->uid,
+		    byuid[i]->uid) == 0; j++)
+			;
+		if (j - i == 1)
+			continue;
+		(*ndupp)++;
+		for (k = i; k < j; k++) {
+			byuid[k]->copy = k - i + 1;
+			byuid[k]->copies = j - i;
+		}
+		for (k = i + 1; k < j; k++) {
+			xasprintf(&key, "%s %zu", byuid[k]->uid, k - i + 1);
+			free(byuid[k]->uid);
+			byuid[k]->uid = key;
+		}
+	}
+	free(byuid);
+}
+
+static int
 read_uidl(struct pop3 *p, struct msg *m, size_t n)
 {
-	struct msg	*t, **byuid = NULL;
+	struct msg	*t;
 	const char	*uid;
 	char		*line;
-	size_t		 len, i, got = 0;
+	size_t		 len, got = 0, ndup;
 	unsigned int	 num;
 	int		 r;
 
@@ -495,15 +570,11 @@ read_uidl(struct pop3 *p, struct msg *m, size_t n)
 			    line);
 			return -1;
 		}
-		if (!valid_uid(uid, strlen(uid))) {
-			listing_error(p, "UIDL", "invalid UID", line);
-			return -1;
-		}
 		if (t->uid != NULL) {
 			listing_error(p, "UIDL", "message listed twice", line);
 			return -1;
 		}
-		t->uid = xstrdup(uid);
+		t->uid = uid_key(uid, len - (uid - line), &t->odd_uid);
 		got++;
 	}
 	if (r == -1)
@@ -513,22 +584,7 @@ read_uidl(struct pop3 *p, struct msg *m, size_t n)
 		    "%zu messages, LIST %zu", p->conn.host, got, n);
 		return -1;
 	}
-	/* Two messages with one UID would make the cache lie. */
-	byuid = xreallocarray(NULL, n, sizeof(*byuid));
-	for (i = 0; i < n; i++)
-		byuid[i] = &m[i];
-	qsort(byuid, n, sizeof(*byuid), msg_cmp_uid);
-	for (i = 1; i < n; i++)
-		if (strcmp(byuid[i]->uid, byuid[i - 1]->uid) == 0) {
-			char *v = log_vis(byuid[i]->uid, strlen(byuid[i]->uid));
-			err_set(p->err, EX_PROTOCOL, "%s: protocol error: "
-			    "messages %u and %u have the same UID \"%s\"",
-			    p->conn.host, byuid[i - 1]->num, byuid[i]->num, v);
-			free(v);
-			free(byuid);
-			return -1;
-		}
-	free(byuid);
+	number_copies(m, n, &ndup);
 	return 0;
 }
 
@@ -689,6 +745,7 @@ body_dec_run(struct body_dec *d, const char *buf, size_t len, body_sink sink,
 				p++;
 			} else if (*p == '\n') {
 				d->done = 1;	/* ".\n": lenient terminator */
+				d->lenient = 1;
 				p++;
 			} else
 				d->state = BD_MID;	/* stuffed dot dropped */
@@ -706,6 +763,7 @@ body_dec_run(struct body_dec *d, const char *buf, size_t len, body_sink sink,
 			if (*p == '\n') {
 				if (sink(arg, "\n", 1) == -1)
 					goto fail;
+				d->lines++;
 				d->state = BD_BOL;
 				p++;
 				break;
@@ -735,6 +793,7 @@ body_dec_run(struct body_dec *d, const char *buf, size_t len, body_sink sink,
 					goto fail;
 			} else if (sink(arg, s, nl + 1 - s) == -1)
 				goto fail;
+			d->lines++;
 			p = nl + 1;
 			d->state = BD_BOL;
 			break;
@@ -749,32 +808,31 @@ fail:
 }
 
 /*
- * Stream a multi-line body through the decoder into sink. *wire is set to
- * the number of bytes received. A connection that ends before the
- * terminator is an error: a message is never complete without it.
+ * Stream a multi-line body through the decoder into sink; *d tells how
+ * many bytes were received (d->in) and how many lines decoded (d->lines).
+ * A connection that ends before the terminator is an error: a message is
+ * never complete without it.
  */
 int
-pop3_body(struct pop3 *p, body_sink sink, void *arg, uint64_t *wire)
+pop3_body(struct pop3 *p, body_sink sink, void *arg, struct body_dec *d)
 {
 	struct conn	*c = &p->conn;
-	struct body_dec	 d;
 	size_t		 used;
 	int		 failed;
 
-	body_dec_init(&d);
+	body_dec_init(d);
 	for (;;) {
 		if (c->roff == c->rlen && conn_fill(c, p->err) == -1)
 			return -1;
-		used = body_dec_run(&d, c->rbuf + c->roff, c->rlen - c->roff,
+		used = body_dec_run(d, c->rbuf + c->roff, c->rlen - c->roff,
 		    sink, arg, &failed);
 		c->roff += used;
 		if (failed)
 			return -1;
-		if (d.done)
+		if (d->done)
 			break;
 	}
-	*wire = d.in;
-	log_debug("< (%llu bytes of message data)", (unsigned long long)d.in);
+	log_debug("< (%llu bytes of message data)", (unsigned long long)d->in);
 	return 0;
 }
 

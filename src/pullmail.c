@@ -47,6 +47,9 @@ usage(int status)
 "  -l, --list          list the messages on the server; change nothing\n"
 "      --mark-seen     record every message now on the server as seen,\n"
 "                      without downloading it\n"
+"      --accept UID    fetch this message of the one ACCOUNT named as the\n"
+"                      server sends it, although it arrived damaged or far\n"
+"                      larger than announced before (repeatable)\n"
 "      --wait          wait for another pullmail on the same account\n"
 "      --dump-config   print each account's effective settings and exit\n"
 "      --serverinfo    show what each server offers (TLS, certificate and\n"
@@ -115,8 +118,11 @@ summary(const struct account *a, const struct fetch_stats *st,
 			n += snprintf(line + n, sizeof(line) - n, ", %u left "
 			    "for the next run", st->deferred);
 		if (st->too_big > 0 && n < sizeof(line))
-			snprintf(line + n, sizeof(line) - n, ", %u too large "
-			    "left on the server", st->too_big);
+			n += snprintf(line + n, sizeof(line) - n, ", %u too "
+			    "large left on the server", st->too_big);
+		if (st->damaged > 0 && n < sizeof(line))
+			snprintf(line + n, sizeof(line) - n, ", %u damaged "
+			    "left on the server", st->damaged);
 	}
 	if (use_syslog)
 		log_notice("%s", line);
@@ -398,6 +404,7 @@ main(int argc, char **argv)
 		{ "list",	no_argument,		NULL, 'l' },
 		{ "mark-seen",	no_argument,		NULL, 'S' },
 		{ "wait",	no_argument,		NULL, 'W' },
+		{ "accept",	required_argument,	NULL, 'A' },
 		{ "dump-config", no_argument,		NULL, 'D' },
 		{ "serverinfo",	no_argument,		NULL, 'I' },
 		{ "daemon",	required_argument,	NULL, 'd' },
@@ -415,7 +422,8 @@ main(int argc, char **argv)
 	char			*path = NULL, *statedir;
 	int			 ch, verbose = 0, quiet = 0, status = 0, i;
 	int			 show, anynew = 0, dump = 0, interval = 0;
-	int			 info = 0, jobs = 0, cli_jobs;
+	int			 info = 0, jobs = 0, cli_jobs, naccept = 0;
+	char			*accept[16];
 	const char		*errstr;
 
 	memset(&opts, 0, sizeof(opts));
@@ -452,6 +460,14 @@ main(int argc, char **argv)
 			break;
 		case 'W':
 			opts.wait = 1;
+			break;
+		case 'A':
+			if (naccept == (int)(sizeof(accept) / sizeof(accept[0]))) {
+				fprintf(stderr, "pullmail: at most %zu --accept\n",
+				    sizeof(accept) / sizeof(accept[0]));
+				return EX_USAGE;
+			}
+			accept[naccept++] = optarg;
 			break;
 		case 'D':
 			dump = 1;
@@ -498,6 +514,12 @@ main(int argc, char **argv)
 	if (opts.check + opts.list + opts.mark_seen + opts.fetchall > 1) {
 		fprintf(stderr, "pullmail: -c, -l, -a and --mark-seen cannot "
 		    "be combined\n");
+		return EX_USAGE;
+	}
+	if (naccept > 0 && (argc != 1 || opts.check + opts.list +
+	    opts.mark_seen + opts.fetchall + opts.nodelete > 0 || interval > 0)) {
+		fprintf(stderr, "pullmail: --accept needs exactly one ACCOUNT, "
+		    "and no other action\n");
 		return EX_USAGE;
 	}
 	if (quiet && verbose) {
@@ -556,6 +578,13 @@ main(int argc, char **argv)
 		return status;
 	}
 	statedir = conf_state_dir();
+	if (naccept > 0) {
+		status = fetch_accept(conf_find(&conf, argv[0]), statedir,
+		    accept, naccept, opts.wait);
+		free(statedir);
+		conf_free(&conf);
+		return status;
+	}
 	/*
 	 * On a terminal a person wants a line per account; cron wants
 	 * silence. show: 0 never, 1 when something happened, 2 always.

@@ -20,6 +20,7 @@
 /* Hard limits on whatever the server sends us. */
 #define PM_LINE_MAX	2048		/* a reply or listing line, CRLF excluded */
 #define PM_UID_MAX	70		/* RFC 1939: 1 to 70 characters 0x21-0x7e */
+#define PM_KEY_MAX	96		/* a UIDL cache key (see pop3.c) */
 #define PM_MSGS_MAX	10000000	/* messages in one mailbox */
 #define PM_CAPA_MAX	256		/* lines in a CAPA reply */
 #define PM_IOBUF	65536		/* network read buffer */
@@ -111,17 +112,25 @@ enum msg_action {
 	ACT_DEFER,		/* new, but over this run's limits: next run */
 	ACT_SKIP_BIG,		/* new, larger than skip_larger_than: left */
 	ACT_DELETE_BIG,		/* new, larger than delete_larger_than */
-	ACT_MARK		/* --mark-seen: record as seen, fetch nothing */
+	ACT_MARK,		/* --mark-seen: record as seen, fetch nothing */
+	ACT_SKIP_SUSPECT	/* sent far larger than announced before: left */
 };
 
 struct msg {
 	unsigned int	 num;
 	uint64_t	 size;		/* as LIST says; may lie */
-	char		*uid;		/* NULL if the server has no UIDL */
+	char		*uid;		/* its cache key; NULL without UIDL */
+	unsigned int	 copy;		/* n-th of copies sharing a UID, or 0 */
+	unsigned int	 copies;
+	int		 odd_uid;	/* not an RFC 1939 UID (key hashed) */
 	enum msg_action	 action;
 	int		 del;		/* ACT_FETCH: delete once recorded */
+	int		 reused;	/* its UID was deleted, now new again */
+	int		 retry;		/* arrived damaged before: fetch last */
 	int		 delivered;	/* this session, durably */
 	int		 recorded;	/* UID in the cache, durably */
+	int		 deleted;	/* DELE answered +OK this session */
+	time_t		 seen;		/* when first recorded (the cache's) */
 };
 
 /* What this run was asked to do, from the command line. */
@@ -148,6 +157,7 @@ struct fetch_stats {
 	unsigned int	 too_big;	/* left: skip_larger_than */
 	unsigned int	 big_deleted;	/* delete_larger_than */
 	unsigned int	 marked;	/* --mark-seen */
+	unsigned int	 damaged;	/* arrived damaged: not delivered */
 };
 
 /* A write buffer in front of a file descriptor (util.c). */
@@ -263,7 +273,9 @@ struct pop3_pending {
 struct body_dec {
 	int		 state;
 	uint64_t	 in;		/* bytes received, as on the wire */
+	uint64_t	 lines;		/* line ends decoded */
 	int		 done;
+	int		 lenient;	/* it ended with ".\n", not ".\r\n" */
 };
 
 struct pop3 {
@@ -297,7 +309,7 @@ int	 pop3_window(struct pop3 *);
 int	 pop3_send(struct pop3 *, enum pop3_cmd, size_t, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
 int	 pop3_reply(struct pop3 *, enum pop3_cmd *, size_t *, int *);
-int	 pop3_body(struct pop3 *, body_sink, void *, uint64_t *);
+int	 pop3_body(struct pop3 *, body_sink, void *, struct body_dec *);
 int	 pop3_unsolicited(struct pop3 *);
 int	 pop3_quit(struct pop3 *);
 char	*pop3_last_text(struct pop3 *);
@@ -313,9 +325,15 @@ int	 pop3_resp_status(const char *, int);
  * replayed into a hash table at open, compacted atomically when worth it.
  */
 struct uidl_ent {
-	char		*uid;
+	char		*uid;		/* the key */
 	time_t		 first_seen;
-	int		 live;
+	int		 live;		/* delivered or marked seen */
+	int		 del;		/* its DELE not known to be done */
+	uint64_t	 del_size;	/* ... when LIST said this */
+	int		 suspect;	/* 0, 'd' damaged, 'o' oversized */
+	uint64_t	 sus_size;	/* octets that arrived */
+	time_t		 sus_time;	/* first found so */
+	int		 accept;	/* the user takes it as it comes */
 };
 
 struct uidl {
@@ -325,6 +343,7 @@ struct uidl {
 	size_t		 nents;
 	size_t		 nalloc;
 	size_t		 nlive;
+	size_t		 records;	/* in the file: lines after the magic */
 	uint32_t	*table;		/* index+1 into ents, 0 = empty */
 	size_t		 tsize;		/* power of two */
 	char		*pending;	/* journal lines not yet written */
@@ -335,7 +354,14 @@ struct uidl {
 int	 uidl_open(struct uidl *, const char *, struct pm_err *);
 int	 uidl_open_ro(struct uidl *, const char *, struct pm_err *);
 const struct uidl_ent *uidl_get(const struct uidl *, const char *);
+const struct uidl_ent *uidl_lookup(const struct uidl *, const char *);
+int	 uidl_valid_key(const char *);
 void	 uidl_add(struct uidl *, const char *, time_t);
+void	 uidl_deleting(struct uidl *, const char *, uint64_t);
+void	 uidl_forget(struct uidl *, const char *);
+void	 uidl_suspect(struct uidl *, const char *, time_t, int, uint64_t);
+void	 uidl_accept(struct uidl *, const char *);
+int	 uidl_reserve(struct uidl *, uint64_t, struct pm_err *);
 int	 uidl_commit(struct uidl *, struct pm_err *);
 int	 uidl_prune(struct uidl *, const struct msg *, size_t,
 	    struct pm_err *);
@@ -422,6 +448,7 @@ int	 deliver_commit(struct deliver *, struct pm_err *);
 int	 deliver_sync(struct deliver *, struct pm_err *);
 void	 deliver_abort(struct deliver *);
 void	 deliver_close(struct deliver *);
+int	 deliver_save_copy(struct deliver *, int, struct pm_err *);
 int	 deliver_spool_open(struct deliver *, const char *, struct pm_err *);
 int	 deliver_spool_begin(struct deliver *, struct pm_err *);
 char	*deliver_sender(int);
@@ -469,5 +496,7 @@ int	 fetch_serverinfo(const struct account *, struct pm_err *);
 /* fetch.c: one account's whole session; returns its exit status. */
 int	 fetch_account(struct account *, const char *, const struct run_opts *,
 	    struct fetch_stats *);
+int	 fetch_size_ok(uint64_t, uint64_t, uint64_t);
+int	 fetch_accept(struct account *, const char *, char **, int, int);
 
 #endif /* PULLMAIL_H */

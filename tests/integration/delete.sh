@@ -48,7 +48,7 @@ is "$PM_ERR" "" "first run, stdout not a terminal: nothing on stderr"
 ok "UIDL cache $ACCOUNT.uidl exists" test -f "$STATE_DIR/$ACCOUNT.uidl"
 is "$(file_mode "$STATE_DIR/$ACCOUNT.uidl")" 600 "UIDL cache has mode 0600"
 is "$(file_mode "$STATE_DIR")" 700 "state directory has mode 0700"
-is "$(head -n 1 "$STATE_DIR/$ACCOUNT.uidl")" "pullmail-uidl 1" "UIDL cache starts with its header"
+is "$(head -n 1 "$STATE_DIR/$ACCOUNT.uidl")" "pullmail-uidl 2" "UIDL cache starts with its header"
 is "$(file_mode "$MAILDIR")" 700 "new Maildir created with mode 0700"
 
 # an empty server, under cron: silent

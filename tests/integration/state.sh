@@ -71,7 +71,7 @@ is "$PM_RC" 0 "torn last line: exit status 0" || show_pm
 is "$(server_count)" 0 "torn last line: server empty"
 ok "torn last line: Maildir identical to the seed (no duplicates)" mailcheck
 is "$(tail -c 1 "$UIDL" | od -An -c | tr -d ' ')" '\n' "torn last line: the cache ends with a newline again"
-is "$(tail -n +2 "$UIDL" | grep -cvE '^(\+ [0-9]+ [!-~]+|- [!-~]+)$')" 0 \
+is "$(tail -n +2 "$UIDL" | grep -cvE '^(\+ [0-9]+ [!-~]+|D [0-9]+ [!-~]+|- [!-~]+)$')" 0 \
 	"torn last line: every record in the cache is well formed"
 seed 1
 run_pm
@@ -163,7 +163,7 @@ ok "symlink as ACCOUNT.uidl.tmp: the cache is unchanged" cmp -s "$UIDL" "$T/uidl
 rm -f "$UIDL.tmp"
 run_pm
 is "$PM_RC" 0 "compaction: exit status 0" || show_pm
-is "$(cat "$UIDL")" "pullmail-uidl 1" "compaction: only the header is left"
+is "$(cat "$UIDL")" "pullmail-uidl 2" "compaction: only the header is left"
 is "$(file_mode "$UIDL")" 600 "compaction: the new cache has mode 0600"
 ok "compaction: no ACCOUNT.uidl.tmp left" test ! -e "$UIDL.tmp"
 

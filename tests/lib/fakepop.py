@@ -43,6 +43,21 @@ else is a "V:" line and -ERR, a well-formed message with another token
                      that is not base64 (the JSON as it is); logs
                      "S: MECH cancelled by the client" when the client
                      answers "*", and -ERR
+Damaged messages (issue 16's shapes; NUM is the message number):
+    short-retr=NUM   the first half of the message, then a proper ".\r\n"
+    early-dot=NUM    a "." line (not stuffed) in the middle of the data,
+                     then the rest of the message and the terminator
+    lf-dot=NUM       the same with a ".\n" line (bare LF)
+    extra-after-retr=NUM  the whole message, then "+OK extra" that no
+                     command asked for
+    append-junk=NUM  the message with 16 KB of lines that are not its own
+                     appended before the terminator
+UIDs: --uid-file FILE maps file names to UIDs, one "NAME<TAB>UID" a line
+(UID with Python escapes such as \x01 or \xe9, for bytes a real server
+should not send); read again at each login, so a test can change it
+between sessions (a UIDL reused, copies sharing one). Unlisted names keep
+their own.
+
 Transcript lines: "C: AUTH MECH ***" (initial response hidden), "C: ***"
 for a token line, "S: MECH accepted (initial response|continuation)",
 "S: MECH initial response refused", "S: MECH without initial response
@@ -62,6 +77,7 @@ that would make the line longer must follow a continuation instead.
 import argparse
 import base64
 import binascii
+import codecs
 import json
 import os
 import signal
@@ -102,6 +118,11 @@ FAULTS = {
     "stls-inject": None,
     "escape-in-capa": None,
     "huge-msg": "num",
+    "short-retr": "num",
+    "early-dot": "num",
+    "lf-dot": "num",
+    "extra-after-retr": "num",
+    "append-junk": "num",
     "oauth-ir-only": None,
     "oauth-no-ir": None,
     "oauth-error": None,
@@ -197,6 +218,7 @@ class Server:
         self.token = args.token.encode("utf-8", "surrogateescape") \
             if args.token is not None else None
         self.oauth_host = args.oauth_host.encode()
+        self.uid_file = args.uid_file
         self.port = 0               # set once listening
 
     def sni(self, sslobj, name, ctx):
@@ -317,12 +339,19 @@ class Session:
         names = sorted(n for n in os.listdir(self.srv.dir)
                        if not n.startswith(".") and
                        os.path.isfile(os.path.join(self.srv.dir, n)))
+        uids = {}
+        if self.srv.uid_file:
+            with open(self.srv.uid_file, "rb") as f:
+                for ln in f.read().split(b"\n"):
+                    if b"\t" in ln:
+                        k, v = ln.split(b"\t", 1)
+                        uids[k.decode()] = codecs.escape_decode(v)[0]
         for name in names:
             with open(os.path.join(self.srv.dir, name), "rb") as f:
                 data = f.read()
             wire, size, lines = wire_form(data)
             self.msgs.append(dict(name=name, wire=wire, size=size,
-                                  lines=lines))
+                                  lines=lines, uid=uids.get(name)))
         self.srv.log("S: maildrop %d messages" % len(self.msgs))
 
     def uid(self, num):
@@ -331,6 +360,8 @@ class Session:
             return self.uid(1)
         if num == 1 and self.fault("bad-uid", fire=False):
             return m["name"][:3].encode() + b"\x01" + m["name"][3:].encode()
+        if m["uid"] is not None:
+            return m["uid"]
         return m["name"].encode("utf-8", "surrogateescape")
 
     def size(self, num):
@@ -701,7 +732,23 @@ class Session:
         if self.fault("stall-mid-retr", num):
             self.send(half)
             self.stall()
-        self.send(head + m["wire"] + b".\r\n")
+        wire = m["wire"]
+        if self.fault("short-retr", num):
+            self.send(head + wire[:wire.rfind(b"\r\n", 0, len(wire) // 2) + 2]
+                      + b".\r\n")
+            return
+        mid = wire.find(b"\r\n", len(wire) // 2) + 2
+        if self.fault("early-dot", num):
+            self.send(head + wire[:mid] + b".\r\n" + wire[mid:] + b".\r\n")
+            return
+        if self.fault("lf-dot", num):
+            self.send(head + wire[:mid] + b".\n" + wire[mid:] + b".\r\n")
+            return
+        if self.fault("append-junk", num):
+            wire = wire + b"X-Junk: not part of this message\r\n" * 480
+        self.send(head + wire + b".\r\n")
+        if self.fault("extra-after-retr", num):
+            self.send(b"+OK extra\r\n")
         self.sent_at[num] = self.recvs
         self.srv.retrieved.add(self.uid(num))
         self.srv.log("S: sent %d %s" % (num, vis(self.uid(num))))
@@ -772,6 +819,8 @@ def main():
     ap.add_argument("--sasl", help='SASL mechanisms to offer in CAPA, '
                     'e.g. "XOAUTH2 OAUTHBEARER"')
     ap.add_argument("--token", help="the only OAuth token accepted")
+    ap.add_argument("--uid-file", help="NAME<TAB>UID lines: the UIDs of "
+                    "the messages named (read again at each login)")
     ap.add_argument("--oauth-host", default="127.0.0.1",
                     help="the host OAUTHBEARER must name")
     args = ap.parse_args()

@@ -160,5 +160,55 @@ main(void)
 	uidl_close(&u);
 	unlink(path);
 	rmdir(dir);
+	/*
+	 * Deletion asked for, not known to be done: the same size means the
+	 * same message (deleted unread); another size, that the server gave
+	 * the UID to a new message (fetched).
+	 */
+	uidl_add(&u, "gone", 5);
+	uidl_deleting(&u, "gone", 100);
+	uidl_add(&u, "back", 5);
+	uidl_deleting(&u, "back", 100);
+	memset(m, 0, sizeof(m));
+	m[0].uid = (char *)"gone";
+	m[0].size = 100;
+	m[1].uid = (char *)"back";
+	m[1].size = 2222;
+	memset(&pol, 0, sizeof(pol));
+	plan_make(m, 2, &u, &pol);
+	ok(m[0].action == ACT_DELETE && !m[0].reused,
+	    "deletion pending, same size: deleted unread");
+	ok(m[1].action == ACT_FETCH && m[1].reused && m[1].del,
+	    "deletion pending, other size: a new message, fetched");
+	pol.keep = 1;
+	plan_make(m, 2, &u, &pol);
+	ok(m[1].action == ACT_FETCH && m[1].del == 0,
+	    "deletion pending, other size, keep: fetched and kept");
+	pol.mark_seen = 1;
+	plan_make(m, 2, &u, &pol);
+	ok(m[1].action == ACT_MARK, "deletion pending, other size, "
+	    "--mark-seen: marked");
+
+	/* Damaged before: fetched after the others; far too large: left. */
+	uidl_suspect(&u, "dam", 1, 'd', 10);
+	uidl_suspect(&u, "huge", 1, 'o', 10);
+	uidl_suspect(&u, "ok", 1, 'o', 10);
+	uidl_accept(&u, "ok");
+	memset(m, 0, sizeof(m));
+	m[0].uid = (char *)"dam";
+	m[1].uid = (char *)"huge";
+	m[2].uid = (char *)"ok";
+	memset(&pol, 0, sizeof(pol));
+	plan_make(m, 3, &u, &pol);
+	ok(m[0].action == ACT_FETCH && m[0].retry && m[0].del,
+	    "damaged before: fetched again, last");
+	ok(m[1].action == ACT_SKIP_SUSPECT, "far too large before: left");
+	ok(m[2].action == ACT_FETCH && !m[2].retry,
+	    "far too large but accepted: fetched");
+	pol.keep = 1;
+	plan_make(m, 3, &u, &pol);
+	ok(m[0].action == ACT_FETCH && m[0].del == 0,
+	    "damaged before, keep: fetched again, kept");
+
 	return done();
 }

@@ -70,7 +70,7 @@ main(void)
 	uidl_add(&u, "a", 999);
 	ok(uidl_commit(&u, &err) == 0, "adding a known UID is a no-op");
 	uidl_close(&u);
-	is_str(slurp(path), "pullmail-uidl 1\n+ 100 a\n+ 200 b\n",
+	is_str(slurp(path), "pullmail-uidl 2\n+ 100 a\n+ 200 b\n",
 	    "journal contents");
 
 	ok(uidl_open(&u, path, &err) == 0, "reopen");
@@ -88,8 +88,9 @@ main(void)
 	uidl_add(&u, "c", 300);
 	uidl_commit(&u, &err);
 	uidl_close(&u);
-	is_str(slurp(path), "pullmail-uidl 1\n+ 100 a\n+ 200 b\n+ 300 c\n",
-	    "torn record cut before the next append");
+	is_str(slurp(path), "pullmail-uidl 2\n+ 100 a\n+ 200 b\n+ 300 c\n",
+	    "torn record cut before the next append (and version 1 rewritten "
+	    "as 2)");
 
 	/*
 	 * An append that fails part-way (here: a file size limit, as a full
@@ -116,7 +117,7 @@ main(void)
 		    "short write: the partial record is cut off");
 		ok(uidl_commit(&u, &err) == 0, "short write: the retry commits");
 		uidl_close(&u);
-		is_str(slurp(path), "pullmail-uidl 1\n+ 100 a\n+ 200 b\n+ 300 c\n"
+		is_str(slurp(path), "pullmail-uidl 2\n+ 100 a\n+ 200 b\n+ 300 c\n"
 		    "+ 400 d-a-long-uid-that-will-not-fit\n",
 		    "short write: whole records only after the retry");
 		signal(SIGXFSZ, SIG_DFL);
@@ -227,7 +228,7 @@ main(void)
 	m[1].uid = (char *)"uid-04999";
 	ok(uidl_prune(&u, m, 2, &err) == 0, "prune all but two");
 	uidl_close(&u);
-	is_str(slurp(path), "pullmail-uidl 1\n+ 7 uid-00007\n+ 4999 uid-04999\n",
+	is_str(slurp(path), "pullmail-uidl 2\n+ 7 uid-00007\n+ 4999 uid-04999\n",
 	    "compacted file holds only the live records");
 	ok(access(strcat(strcpy(link, path), ".tmp"), F_OK) == -1,
 	    "no temporary file left behind");
@@ -237,6 +238,140 @@ main(void)
 	ok(uidl_commit(&u, &err) == 0, "append after compaction");
 	uidl_close(&u);
 	ok(strstr(slurp(path), "+ 9 after\n") != NULL, "appended");
+
+	/* Deletion pending, forgotten, restored; a UID that comes back. */
+	unlink(path);
+	ok(uidl_open(&u, path, &err) == 0, "states: fresh cache");
+	uidl_add(&u, "x", 10);
+	uidl_deleting(&u, "x", 500);
+	uidl_add(&u, "y", 20);
+	uidl_deleting(&u, "nobody", 5);
+	ok(uidl_commit(&u, &err) == 0, "states: commit");
+	e = uidl_get(&u, "x");
+	ok(e != NULL && e->del && e->del_size == 500, "states: deletion pending "
+	    "with its size");
+	ok(uidl_lookup(&u, "nobody") == NULL, "states: no deletion of a UID "
+	    "never delivered");
+	uidl_close(&u);
+	ok(uidl_open(&u, path, &err) == 0 && (e = uidl_get(&u, "x")) != NULL &&
+	    e->del && e->del_size == 500 && e->first_seen == 10,
+	    "states: deletion pending survives a reopen");
+	uidl_add(&u, "x", 30);
+	e = uidl_get(&u, "x");
+	ok(e != NULL && !e->del && e->first_seen == 30,
+	    "states: re-adding a UID whose deletion was pending starts afresh");
+	uidl_forget(&u, "y");
+	ok(uidl_get(&u, "y") == NULL, "states: forgotten");
+	uidl_commit(&u, &err);
+	uidl_close(&u);
+	is_str(slurp(path), "pullmail-uidl 2\n+ 10 x\nD 500 x\n+ 20 y\n"
+	    "+ 30 x\n- y\n", "states: the journal");
+	ok(uidl_open(&u, path, &err) == 0 && uidl_get(&u, "y") == NULL &&
+	    (e = uidl_get(&u, "x")) != NULL && e->first_seen == 30 && !e->del,
+	    "states: replayed as they were made");
+
+	/* Damaged and accepted: not delivered, but known. */
+	uidl_suspect(&u, "d1", 40, 'd', 123);
+	uidl_suspect(&u, "o1", 41, 'o', 999);
+	uidl_suspect(&u, "x", 42, 'd', 1);
+	uidl_accept(&u, "o1");
+	ok(uidl_commit(&u, &err) == 0, "suspect: commit");
+	ok(uidl_get(&u, "d1") == NULL && (e = uidl_lookup(&u, "d1")) != NULL &&
+	    e->suspect == 'd' && e->sus_size == 123 && e->sus_time == 40,
+	    "suspect: known, not delivered");
+	ok((e = uidl_get(&u, "x")) != NULL && !e->suspect,
+	    "suspect: a delivered message is never made suspect");
+	uidl_close(&u);
+	ok(uidl_open(&u, path, &err) == 0 &&
+	    (e = uidl_lookup(&u, "o1")) != NULL && e->suspect == 'o' &&
+	    e->accept && uidl_get(&u, "o1") == NULL,
+	    "suspect and accepted survive a reopen");
+	uidl_add(&u, "o1", 50);
+	ok((e = uidl_get(&u, "o1")) != NULL && !e->suspect && !e->accept,
+	    "suspect: delivery clears it");
+	uidl_commit(&u, &err);
+	uidl_close(&u);
+
+	/* Keys with blanks (copies of one UID, odd UIDs). */
+	ok(uidl_valid_key("abc 2") && uidl_valid_key("~ 00ff") &&
+	    !uidl_valid_key(" a") && !uidl_valid_key("a ") &&
+	    !uidl_valid_key("") && !uidl_valid_key("a\tb"),
+	    "keys: blanks inside only, printable only");
+	unlink(path);
+	uidl_open(&u, path, &err);
+	uidl_add(&u, "same", 1);
+	uidl_add(&u, "same 2", 2);
+	uidl_commit(&u, &err);
+	uidl_close(&u);
+	ok(uidl_open(&u, path, &err) == 0 && uidl_get(&u, "same") &&
+	    (e = uidl_get(&u, "same 2")) != NULL && e->first_seen == 2,
+	    "keys: with a blank, replayed");
+	uidl_close(&u);
+	spew(path, "pullmail-uidl 1\n+ 1 same 2\n");
+	ok(uidl_open(&u, path, &err) == -1, "keys: blanks not in version 1");
+	err_clear(&err);
+	spew(path, "pullmail-uidl 1\n+ 1 a\n");
+	ok(uidl_open_ro(&u, path, &err) == 0 && uidl_get(&u, "a"),
+	    "version 1 read");
+	uidl_close(&u);
+	is_str(slurp(path), "pullmail-uidl 1\n+ 1 a\n",
+	    "version 1 left alone when read-only");
+	spew(path, "pullmail-uidl 2\nD x 1\n");
+	ok(uidl_open(&u, path, &err) == -1 &&
+	    strstr(err.msg, "line 2: corrupt record") != NULL,
+	    "corrupt: a D record without its size");
+	err_clear(&err);
+	{
+		char	 big[400];
+
+		memset(big, 'a', sizeof(big));
+		memcpy(big, "pullmail-uidl 2\n+ 1 ", 20);
+		big[sizeof(big) - 2] = '\n';
+		big[sizeof(big) - 1] = '\0';
+		spew(path, big);
+		ok(uidl_open(&u, path, &err) == -1, "corrupt: a key too long");
+		err_clear(&err);
+	}
+
+	/*
+	 * Compaction writes what the journal holds, never what is only
+	 * pending in memory (it would record as delivered what is not yet).
+	 */
+	unlink(path);
+	uidl_open(&u, path, &err);
+	uidl_add(&u, "durable", 1);
+	uidl_commit(&u, &err);
+	uidl_add(&u, "pending", 2);
+	ok(uidl_compact(&u, &err) == 0, "compact with a record pending");
+	is_str(slurp(path), "pullmail-uidl 2\n+ 1 durable\n",
+	    "compaction left the pending record out");
+	ok(uidl_commit(&u, &err) == 0, "the pending record commits after it");
+	is_str(slurp(path), "pullmail-uidl 2\n+ 1 durable\n+ 2 pending\n",
+	    "and is appended to the new file");
+	uidl_close(&u);
+
+	/* Mostly dead records: compacted when opened. */
+	{
+		FILE	*f = fopen(path, "w");
+
+		fputs("pullmail-uidl 2\n", f);
+		for (i = 0; i < 3000; i++)
+			fprintf(f, "+ %zu u%zu\n- u%zu\n", i, i, i);
+		fputs("+ 7 live\n", f);
+		fclose(f);
+	}
+	ok(uidl_open(&u, path, &err) == 0 && u.nlive == 1 && u.records == 1,
+	    "mostly dead: compacted at open");
+	uidl_close(&u);
+	is_str(slurp(path), "pullmail-uidl 2\n+ 7 live\n",
+	    "mostly dead: only the live record left");
+
+	/* Room for the records of a run. */
+	ok(uidl_open(&u, path, &err) == 0 &&
+	    uidl_reserve(&u, 100000, &err) == 0, "reserve");
+	ok(stat(path, &st) == 0 && st.st_size == 25, "reserve: the size "
+	    "stays");
+	uidl_close(&u);
 
 	unlink(path);
 	rmdir(dir);
