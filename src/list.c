@@ -301,7 +301,8 @@ static void
 row(const struct msg *m, const struct uidl *cache, const char *h, size_t len)
 {
 	char	 date[16], hs[32], *from, *subj, *dec, *sf, *ss, *v;
-	int	 seen = m->uid != NULL && uidl_get(cache, m->uid) != NULL;
+	int	 seen = m->uid != NULL && !m->reused &&
+	    uidl_get(cache, m->uid) != NULL;
 	int	 pad;
 
 	v = h != NULL ? hdr_get(h, len, "Date") : NULL;

@@ -143,4 +143,33 @@ is "$(server_count)" 0 "room made: server empty"
 ok "room made: every message exactly once (no loss, no duplicate)" mailcheck
 is "$(count_files "$MAILDIR/tmp")" 0 "room made: nothing left in tmp/"
 
+# --- 5: the state directory full: the UIDL cache could not record what is
+# delivered, so nothing is fetched (every run would deliver it all again
+# otherwise); one line, exit 74; then with room, everything once
+STATEFS=$T/statefs
+mkdir -p "$STATEFS"
+mount -t tmpfs -o size=1m,mode=0700 tmpfs "$STATEFS" || bail_out "cannot mount a tmpfs on $STATEFS"
+remember_mount "$STATEFS"
+PM_STATE=$STATEFS
+MAILDIR=$T/Maildir5
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST"
+run_pm
+is "$PM_RC" 0 "state full: a first run makes the cache" || show_pm
+dd if=/dev/zero of="$STATEFS/fill" bs=4k 2>/dev/null
+rm -f "$EXPECTED"/*
+seed 40
+before=$(maildir_count)
+run_pm
+is "$PM_RC" 74 "state full: exit status 74" || show_pm
+is "$(grep -c 'cannot record delivered messages' <<<"$PM_ERR")" 1 "state full: said once"
+contains "$PM_ERR" "No space left on device (nothing fetched)" "state full: says why and that nothing was fetched"
+lacks "$PM_ERR" "are safe" "state full: does not claim anything is safe"
+is "$(maildir_count)" "$before" "state full: nothing delivered"
+is "$(server_count)" 40 "state full: nothing deleted on the server"
+rm -f "$STATEFS/fill"
+run_pm
+is "$PM_RC" 0 "state with room: exit status 0" || show_pm
+is "$(server_count)" 0 "state with room: server empty"
+ok "state with room: every message exactly once" mailcheck
+
 done_testing
