@@ -225,6 +225,12 @@ fuzz_status(const char *line, size_t len)
 	free(copy);
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char * const *)a, *(const char * const *)b);
+}
+
 static void
 fuzz_listing(const char *in, size_t len, int mode)
 {
@@ -261,15 +267,24 @@ fuzz_listing(const char *in, size_t len, int mode)
 			CHECK(m[i].num >= 1 && m[i].num <= PM_MSGS_MAX);
 			if (i > 0)
 				CHECK(m[i - 1].num < m[i].num);
-			if (m[i].uid != NULL) {
-				size_t k, ul = strlen(m[i].uid);
-				CHECK(ul >= 1 && ul <= PM_UID_MAX);
-				for (k = 0; k < ul; k++)
-					CHECK(m[i].uid[k] >= 0x21 &&
-					    m[i].uid[k] <= 0x7e);
-			}
-			free(m[i].uid);
+			/* A key the cache can store; no two the same. */
+			if (m[i].uid != NULL)
+				CHECK(uidl_valid_key(m[i].uid));
 		}
+		if (n > 0 && m[0].uid != NULL) {
+			const char **keys = calloc(n, sizeof(*keys));
+
+			for (i = 0; i < n; i++) {
+				CHECK(m[i].uid != NULL);
+				keys[i] = m[i].uid;
+			}
+			qsort(keys, n, sizeof(*keys), cmp_str);
+			for (i = 1; i < n; i++)
+				CHECK(strcmp(keys[i - 1], keys[i]) != 0);
+			free(keys);
+		}
+		for (i = 0; i < n; i++)
+			free(m[i].uid);
 		free(m);
 	} else {
 		CHECK(err.msg != NULL);
