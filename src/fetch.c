@@ -441,7 +441,7 @@ damaged(struct session *s, struct msg *m, uint64_t got, uint64_t lines)
 		err_clear(&ce);
 	}
 	s->st->damaged++;
-	if (s->soft == 0 || s->soft == EX_TEMPFAIL)
+	if (s->soft == 0)
 		s->soft = EX_PROTOCOL;
 	free(v);
 	free(shown);
@@ -479,15 +479,26 @@ retrieve(struct session *s, size_t idx)
 		deliver_abort(&s->dlv);
 		return -1;
 	}
-	if (!in_step(s)) {
+	got = s->dlv.size - (s->acct->received_header ? s->received_len : 0);
+	e = m->uid != NULL ? uidl_lookup(&s->cache, m->uid) : NULL;
+	if (!in_step(s) && (e == NULL || !e->accept)) {
+		/*
+		 * Recorded as damaged too, so that the next run, should the
+		 * message itself begin so, fetches it after the others.
+		 */
 		deliver_abort(&s->dlv);
+		if (m->uid != NULL) {
+			struct pm_err ce = { 0, NULL };
+
+			uidl_suspect(&s->cache, m->uid, time(NULL), 'd', got);
+			if (uidl_commit(&s->cache, &ce) == -1)
+				err_clear(&ce);
+		}
 		err_set(&s->err, EX_PROTOCOL, "%s: protocol error: message %u "
 		    "begins with a reply line: the server sent a reply no "
 		    "command asked for", s->acct->host, m->num);
 		return -1;
 	}
-	got = s->dlv.size - (s->acct->received_header ? s->received_len : 0);
-	e = m->uid != NULL ? uidl_lookup(&s->cache, m->uid) : NULL;
 	if (!fetch_size_ok(m->size, got, bd.lines) &&
 	    (e == NULL || !e->accept)) {
 		damaged(s, m, got, bd.lines);
