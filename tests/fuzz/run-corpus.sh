@@ -17,7 +17,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
 build=${1:-./fuzz-build}
-harnesses="fuzz-reply fuzz-body fuzz-config fuzz-mbox"
+harnesses="fuzz-reply fuzz-body fuzz-config fuzz-mbox fuzz-uidl"
 
 bail() {
 	echo "Bail out! $*"
