@@ -14,10 +14,12 @@
 
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,40 +137,163 @@ out_sink(void *arg, const char *s, size_t n)
 	return obuf_write(arg, s, n);
 }
 
+/* This host's name, as our dotlocks carry it; "" if unknown. */
+static void
+host_name(char *buf, size_t len)
+{
+	if (gethostname(buf, len) == -1)
+		buf[0] = '\0';
+	buf[len - 1] = '\0';
+}
+
 /*
- * Take PATH.lock and an fcntl write lock on fd, waiting up to timeout
- * seconds. A dotlock older than DOTLOCK_STALE is left by a crash and is
- * removed. Where the directory does not let us create a dotlock, the fcntl
- * lock alone is used. *dotlock is set to the lock file's path if taken.
+ * What a dotlock of ours holds: "PID:HOST\n", Dovecot's convention (its
+ * dotlocks are taken over by the same rule), which liblockfile's readers
+ * also take as a pid. Written after the O_EXCL create; if that write fails
+ * the lock is empty, which is still a lock, only one that can go stale the
+ * old way.
+ */
+static void
+dotlock_fill(int fd)
+{
+	char	 host[256], *s;
+	int	 n;
+
+	host_name(host, sizeof(host));
+	n = xasprintf(&s, "%ld:%s\n", (long)getpid(), host);
+	if (write(fd, s, n) != n)
+		log_debug("cannot write into a lock file: %s", strerror(errno));
+	free(s);
+}
+
+/*
+ * Whether a dotlock's content names a process of this host that no longer
+ * runs: "PID:HOST" (a final newline allowed), HOST this host's name, and
+ * kill(PID, 0) failing with ESRCH. A lock naming our own pid is left by an
+ * earlier process that had it too: we hold no dotlock while waiting for
+ * one. A live process with a reused pid only makes the lock wait for
+ * DOTLOCK_STALE, as before. *pidp is set to the pid named.
  */
 static int
-mbox_lock(struct deliver *d, int fd, char **dotlock, struct pm_err *err)
+dotlock_orphan(char *buf, size_t len, long long *pidp)
+{
+	char		 host[256], *colon, *p;
+	const char	*errstr;
+	long long	 pid;
+
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	buf[len] = '\0';
+	if (strlen(buf) != len || (colon = strchr(buf, ':')) == NULL ||
+	    colon == buf)
+		return 0;
+	*colon = '\0';
+	for (p = buf; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	pid = strtonum(buf, 1, INT_MAX, &errstr);
+	host_name(host, sizeof(host));
+	if (errstr != NULL || host[0] == '\0' || strcmp(colon + 1, host) != 0)
+		return 0;
+	*pidp = pid;
+	if (pid == (long long)getpid())
+		return 1;
+	return kill((pid_t)pid, 0) == -1 && errno == ESRCH;
+}
+
+/*
+ * A dotlock we could not create: remove it if it is stale, that is left by
+ * a process of this host that no longer runs (dotlock_orphan), or, whoever
+ * made it, older than DOTLOCK_STALE. Returns 1 if it is gone (try again at
+ * once), 0 if it is to be waited for.
+ *
+ * Two pullmails may find the same stale lock at once. Only the one that
+ * gets an flock on the lock file removes it, and only if the path still
+ * names the file it examined (which cannot be reused while it is open), so
+ * the other cannot remove the fresh lock the first one makes next. Where
+ * flock is not supported the inode check alone remains. A lock we cannot
+ * open is judged by its age alone, as before.
+ */
+static int
+dotlock_stale(const char *lock)
+{
+	struct stat	 st, cur;
+	char		 buf[512];
+	long long	 pid = 0;
+	ssize_t		 n;
+	int		 fd, orphan = 0, rv = 0;
+
+	fd = open(lock, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1 && errno == EACCES)
+		fd = open(lock, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 1;
+		if (lstat(lock, &st) == 0 &&
+		    time(NULL) - st.st_mtime > DOTLOCK_STALE) {
+			log_warnx("%s: removing a stale lock file", lock);
+			unlink(lock);
+			return 1;
+		}
+		return 0;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode))
+		goto out;
+	if ((n = read(fd, buf, sizeof(buf) - 1)) >= 0)
+		orphan = dotlock_orphan(buf, n, &pid);
+	if (!orphan && time(NULL) - st.st_mtime <= DOTLOCK_STALE)
+		goto out;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1 && errno == EWOULDBLOCK)
+		goto out;	/* another pullmail is taking it over */
+	if (lstat(lock, &cur) == -1) {
+		rv = errno == ENOENT;
+		goto out;
+	}
+	if (cur.st_dev != st.st_dev || cur.st_ino != st.st_ino) {
+		rv = 1;		/* a new lock: look at it */
+		goto out;
+	}
+	if (orphan)
+		log_notice("%s: taking over the lock file of process %lld, "
+		    "which no longer runs", lock, pid);
+	else
+		log_warnx("%s: removing a stale lock file", lock);
+	rv = unlink(lock) == 0 || errno == ENOENT;
+out:
+	close(fd);
+	return rv;
+}
+
+/*
+ * Take PATH.lock and an fcntl write lock on fd, waiting up to timeout
+ * seconds; a stale dotlock is removed (dotlock_stale). Where the directory
+ * does not let us create a dotlock, the fcntl lock alone is used. *dotlock
+ * is set to the lock file's path if taken, else to NULL.
+ */
+static int
+mbox_lock(const char *path, const char *shown, int timeout, int fd,
+    char **dotlock, struct pm_err *err)
 {
 	struct flock	 fl;
-	struct stat	 st;
 	struct timespec	 pause = { 0, 100 * 1000 * 1000 };
 	char		*lock;
-	double		 deadline = mono_now() + d->acct->mbox_lock_timeout;
+	double		 deadline = mono_now() + timeout;
 	int		 lfd, have_dot = 0, use_dot = 1;
 
-	xasprintf(&lock, "%s.lock", d->path);
+	xasprintf(&lock, "%s.lock", path);
 	for (;;) {
 		if (use_dot && !have_dot) {
 			lfd = open(lock, O_WRONLY | O_CREAT | O_EXCL |
 			    O_NOFOLLOW | O_CLOEXEC, 0600);
 			if (lfd != -1) {
+				dotlock_fill(lfd);
 				close(lfd);
 				have_dot = 1;
 			} else if (errno == EACCES || errno == EROFS) {
 				use_dot = 0;
 			} else if (errno == EEXIST) {
-				if (lstat(lock, &st) == 0 &&
-				    time(NULL) - st.st_mtime > DOTLOCK_STALE) {
-					log_warnx("%s: removing a stale lock "
-					    "file", lock);
-					unlink(lock);
+				if (dotlock_stale(lock))
 					continue;
-				}
 			} else {
 				err_set(err, EX_IOERR, "%s: %s", lock,
 				    strerror(errno));
@@ -183,14 +308,13 @@ mbox_lock(struct deliver *d, int fd, char **dotlock, struct pm_err *err)
 				break;
 			if (errno != EACCES && errno != EAGAIN) {
 				err_set(err, EX_IOERR, "%s: cannot lock: %s",
-				    d->shown, strerror(errno));
+				    shown, strerror(errno));
 				goto fail;
 			}
 		}
 		if (mono_now() >= deadline) {
 			err_set(err, EX_TEMPFAIL, "%s: still locked by another "
-			    "program after %d seconds", d->shown,
-			    d->acct->mbox_lock_timeout);
+			    "program after %d seconds", shown, timeout);
 			goto fail;
 		}
 		nanosleep(&pause, NULL);
@@ -232,7 +356,8 @@ mbox_commit(struct deliver *d, struct pm_err *err)
 		err_set(err, EX_IOERR, "%s: not a regular file", d->shown);
 		goto out;
 	}
-	if (mbox_lock(d, fd, &dotlock, err) == -1)
+	if (mbox_lock(d->path, d->shown, d->acct->mbox_lock_timeout, fd,
+	    &dotlock, err) == -1)
 		goto out;
 
 	/* From here on, an interruption would leave half a message. */

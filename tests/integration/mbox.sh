@@ -287,6 +287,72 @@ ok "lock released: earlier content untouched" starts_with "$MBOX" "$T/mbox.3"
 ok "lock released: mbox holds all 52 messages exactly" mbox_check main "$MBOX"
 ok "lock released: 52 From_ lines, separated by blank lines" mbox_format "$MBOX" 52
 
+# --- a dotlock left by a pullmail killed with SIGKILL: "PID:HOST" naming
+# this host and a process that no longer runs is taken over at once.  With
+# mbox_lock_timeout = 600 a pass cannot be a timeout (run_pm gives up after
+# 25 s).
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+kill -0 "$dead" 2>/dev/null && bail_out "pid $dead is running again"
+HOST=$(hostname)
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" -maildir "mbox=$MBOX" \
+	"mbox_lock_timeout=600"
+seed_set main 2
+cp "$MBOX" "$T/mbox.4"
+printf '%d:%s\n' "$dead" "$HOST" >"$MBOX.lock"
+t0=$(now_ms)
+run_pm
+elapsed=$(($(now_ms) - t0))
+is "$PM_RC" 0 "dotlock of a dead pid on this host: exit status 0" || show_pm
+diag "dotlock of a dead pid on this host: pullmail took $elapsed ms"
+ok "dotlock of a dead pid on this host: taken over without waiting (< 10 s)" \
+	test "$elapsed" -lt 10000
+contains "$PM_ERR" "process $dead, which no longer runs" \
+	"dotlock of a dead pid on this host: stderr says whose lock was taken over"
+is "$(server_count)" 0 "dotlock of a dead pid on this host: server empty"
+ok "dotlock of a dead pid on this host: earlier content untouched" starts_with "$MBOX" "$T/mbox.4"
+ok "dotlock of a dead pid on this host: mbox holds all 54 messages exactly" mbox_check main "$MBOX"
+ok "dotlock of a dead pid on this host: no lock file left" test ! -e "$MBOX.lock"
+
+# --- dotlocks that still block (mbox_lock_timeout = 2): a live process of
+# this host, a dead one of another host, a bare pid (no host: it may be
+# another machine's, over NFS), an empty one (procmail, mutt).  Each: exit
+# 75, nothing written, the lock left as it was, the messages on the server.
+sleep 60 &
+live=$!
+_bg_pids="$_bg_pids $live"
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" -maildir "mbox=$MBOX" \
+	"mbox_lock_timeout=2"
+for kind in live foreign pidonly empty; do
+	case $kind in
+	live) printf '%d:%s\n' "$live" "$HOST" ;;
+	foreign) printf '%d:%s\n' "$dead" "elsewhere.$HOST.invalid" ;;
+	pidonly) printf '%d\n' "$dead" ;;
+	empty) : ;;
+	esac >"$MBOX.lock"
+	cp "$MBOX.lock" "$T/lock.$kind"
+	seed_set "lock-$kind" 2
+	cp "$MBOX" "$T/mbox.5"
+	run_pm
+	is "$PM_RC" 75 "$kind dotlock: exit status 75" || show_pm
+	contains "$PM_ERR" "still locked by another program after 2 seconds" \
+		"$kind dotlock: stderr says locked"
+	ok "$kind dotlock: mbox unchanged byte for byte" cmp -s "$MBOX" "$T/mbox.5"
+	is "$(server_count)" 2 "$kind dotlock: both messages still on the server"
+	ok "$kind dotlock: they are the seeded messages" server_holds "$T/set-lock-$kind"
+	ok "$kind dotlock: the lock file left as it was" cmp -s "$MBOX.lock" "$T/lock.$kind"
+	rm -f "$MBOX.lock"
+	run_pm
+	is "$PM_RC" 0 "$kind dotlock removed: exit status 0" || show_pm
+	cp "$T/set-lock-$kind"/* "$T/set-main"/
+done
+kill "$live" 2>/dev/null
+wait "$live" 2>/dev/null
+_bg_pids=${_bg_pids/ $live/}
+ok "after the blocking dotlocks: mbox holds all 62 messages exactly" mbox_check main "$MBOX"
+ok "after the blocking dotlocks: 62 From_ lines, separated by blank lines" mbox_format "$MBOX" 62
+
 # --- a full disk: a 256 KB tmpfs, ~1 MB of mail
 SMALL=$T/small
 mkdir -p "$SMALL"
