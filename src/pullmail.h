@@ -403,6 +403,10 @@ struct deliver {
 	char		*hostname;
 	unsigned long	 seq;
 	char		**argv;		/* mda: the command, split once */
+	int		 ifd;		/* mbox: the append record, or -1 */
+	char		*intent;	/* mbox: its path */
+	char		*spool;		/* mbox: the spool file's path */
+	int		 intent_live;	/* mbox: it names an unfinished append */
 };
 
 /* Streaming mboxrd quoting: ">" before every line matching ^>*From . */
@@ -437,6 +441,8 @@ int	 maildir_clean_tmp(const char *, time_t);
 void	 mboxq_init(struct mboxq *);
 int	 mboxq_run(struct mboxq *, const char *, size_t, body_sink, void *);
 int	 mboxq_finish(struct mboxq *, body_sink, void *);
+int	 mbox_open(struct deliver *, const char *, struct pm_err *);
+int	 mbox_recover(const char *, const struct account *, struct pm_err *);
 char	**mda_args(char **, const struct account *, const char *);
 const char *sysexit_name(int);
 
