@@ -91,6 +91,7 @@ struct account {
 	int			 received_header;
 	int			 mbox_lock_timeout; /* seconds */
 	int			 mda_timeout;	/* seconds */
+	int			 mda_partial_read; /* exit 0 without reading all */
 	int			 timeout;	/* seconds */
 	int			 pipelining;	/* -1 as advertised, 0 no, 1 yes */
 	TAILQ_ENTRY(account)	 entry;
