@@ -122,6 +122,7 @@ main(void)
 
 	snprintf(md, sizeof(md), "%s/mail/box", dir);
 	memset(&acct, 0, sizeof(acct));
+	acct.name = (char *)"work";
 	acct.maildir = md;
 	ok(deliver_open(&d, &acct, dir, &err) == 0, "open creates the Maildir");
 	snprintf(sub, sizeof(sub), "%s/cur", md);
