@@ -67,11 +67,24 @@ write(int fd, const void *buf, size_t n)
 	return syscall(SYS_write, fd, buf, n);
 }
 
+/* Set when the mbox's directory is fsync'd while the mbox exists. */
+static int	 dir_synced;
+static char	 dir[PATH_MAX], state[PATH_MAX + 8], mbox[PATH_MAX + 8];
+
 int
 fsync(int fd)
 {
+	char	 link[64], target[PATH_MAX];
+	ssize_t	 n;
+
 	if (kill_at_fsync && is_kill_path(fd))
 		kill(getpid(), SIGKILL);
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if ((n = readlink(link, target, sizeof(target) - 1)) > 0) {
+		target[n] = '\0';
+		if (strcmp(target, dir) == 0 && access(mbox, F_OK) == 0)
+			dir_synced = 1;
+	}
 	return syscall(SYS_fsync, fd);
 }
 
@@ -111,7 +124,6 @@ quote(const char *in, const char *want)
 	ok(!bad, "mboxrd quoting of \"%.20s...\", every split", in);
 }
 
-static char	 dir[PATH_MAX], state[PATH_MAX + 8], mbox[PATH_MAX + 8];
 static struct account macct;
 
 /* Deliver one message into the test mbox, in this process. */
@@ -245,8 +257,10 @@ killed_appends(void)
 	macct.mbox = mbox;
 	macct.mbox_lock_timeout = 30;
 
+	dir_synced = 0;
 	ok(deliver_one("Subject: first\n\nbody\n", 22) == 0,
 	    "a first message appended");
+	ok(dir_synced, "the new mbox's directory fsync'd after it was made");
 	ok(!exists("work.mbox-append") &&
 	    !exists("work.mbox-spool"),
 	    "a session that ends leaves no append record or spool file");
