@@ -367,7 +367,7 @@ mbox_render(int spool, const char *prefix, size_t plen, body_sink sink,
 	char		*buf;
 	off_t		 off;
 	ssize_t		 n;
-	int		 rv = -1;
+	int		 saved, rv = -1;
 
 	buf = xmalloc(RENDER_BUF);
 	if (sink(arg, prefix, plen) == -1)
@@ -390,7 +390,9 @@ mbox_render(int spool, const char *prefix, size_t plen, body_sink sink,
 		goto out;
 	rv = 0;
 out:
+	saved = errno;
 	free(buf);
+	errno = saved;
 	return rv;
 }
 
@@ -555,7 +557,8 @@ intent_write(struct deliver *d, const struct stat *st, off_t start,
 		dir = xstrdup(d->intent);
 		if ((slash = strrchr(dir, '/')) != NULL)
 			*slash = '\0';
-		if (d->ifd == -1 || fsync_dir(slash != NULL ? dir : ".") == -1) {
+		if (d->ifd == -1 ||
+		    fsync_dir(slash != NULL ? dir : ".") == -1) {
 			free(dir);
 			goto fail;
 		}
