@@ -86,6 +86,7 @@ static const struct key keys[] = {
 	{ "received_header",	K_BOOL,	OFF(received_header) },
 	{ "mbox_lock_timeout",	K_SECS,	OFF(mbox_lock_timeout) },
 	{ "mda_timeout",	K_SECS,	OFF(mda_timeout) },
+	{ "mda_partial_read",	K_BOOL,	OFF(mda_partial_read) },
 	{ "timeout",		K_SECS,	OFF(timeout) },
 	{ "pipelining",		K_AUTOBOOL, OFF(pipelining) },
 };

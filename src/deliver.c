@@ -42,7 +42,11 @@ deliver_open(struct deliver *d, const struct account *a, const char *statedir,
 
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
+	d->ifd = -1;
 	d->acct = a;
+	/* Whatever the way of delivery now, first undo a killed append. */
+	if (mbox_recover(statedir, a, err) == -1)
+		return -1;
 	if (a->maildir != NULL) {
 		d->ops = &maildir_ops;
 		d->path = xstrdup(a->maildir);
@@ -60,6 +64,7 @@ deliver_open(struct deliver *d, const struct account *a, const char *statedir,
 		d->ops = &mbox_ops;
 		d->path = xstrdup(a->mbox);
 		d->shown = path_tilde(a->mbox);
+		return mbox_open(d, statedir, err);
 	} else {
 		d->ops = &mda_ops;
 		if (split_words(a->mda, &d->argv, &why) == -1) {
@@ -72,7 +77,10 @@ deliver_open(struct deliver *d, const struct account *a, const char *statedir,
 	return deliver_spool_open(d, statedir, err);
 }
 
-/* An anonymous spool file in the state directory, reused per message. */
+/*
+ * An anonymous spool file in the state directory, reused per message (the
+ * mbox backend names its own: mbox_open).
+ */
 int
 deliver_spool_open(struct deliver *d, const char *statedir, struct pm_err *err)
 {

@@ -92,6 +92,7 @@ struct account {
 	int			 received_header;
 	int			 mbox_lock_timeout; /* seconds */
 	int			 mda_timeout;	/* seconds */
+	int			 mda_partial_read; /* exit 0 without reading all */
 	int			 timeout;	/* seconds */
 	int			 pipelining;	/* -1 as advertised, 0 no, 1 yes */
 	TAILQ_ENTRY(account)	 entry;
@@ -429,6 +430,10 @@ struct deliver {
 	char		*hostname;
 	unsigned long	 seq;
 	char		**argv;		/* mda: the command, split once */
+	int		 ifd;		/* mbox: the append record, or -1 */
+	char		*intent;	/* mbox: its path */
+	char		*spool;		/* mbox: the spool file's path */
+	int		 intent_live;	/* mbox: it names an unfinished append */
 };
 
 /* Streaming mboxrd quoting: ">" before every line matching ^>*From . */
@@ -464,6 +469,8 @@ int	 maildir_clean_tmp(const char *, time_t);
 void	 mboxq_init(struct mboxq *);
 int	 mboxq_run(struct mboxq *, const char *, size_t, body_sink, void *);
 int	 mboxq_finish(struct mboxq *, body_sink, void *);
+int	 mbox_open(struct deliver *, const char *, struct pm_err *);
+int	 mbox_recover(const char *, const struct account *, struct pm_err *);
 char	**mda_args(char **, const struct account *, const char *);
 const char *sysexit_name(int);
 

@@ -1,9 +1,11 @@
 #!/bin/bash
 # mbox.sh - delivery into an mbox (mboxrd): byte-identical messages, From_
 # lines and blank-line separators, appending, a missing final newline,
-# dotlock and fcntl locking with mbox_lock_timeout, and a full disk (the
-# mbox truncated back to whole messages, nothing lost).  Needs root for the
-# small tmpfs.
+# dotlock and fcntl locking with mbox_lock_timeout, a dotlock of a dead
+# pullmail taken over at once and foreign ones waited for, an append cut
+# short by a kill (cut back next run, unless another program wrote after
+# it), and a full disk (the mbox truncated back to whole messages, nothing
+# lost).  Needs root for the small tmpfs.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -286,6 +288,153 @@ is "$(server_count)" 0 "lock released: server empty"
 ok "lock released: earlier content untouched" starts_with "$MBOX" "$T/mbox.3"
 ok "lock released: mbox holds all 52 messages exactly" mbox_check main "$MBOX"
 ok "lock released: 52 From_ lines, separated by blank lines" mbox_format "$MBOX" 52
+
+# --- a dotlock left by a pullmail killed with SIGKILL: "PID:HOST" naming
+# this host and a process that no longer runs is taken over at once.  With
+# mbox_lock_timeout = 600 a pass cannot be a timeout (run_pm gives up after
+# 25 s).
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+kill -0 "$dead" 2>/dev/null && bail_out "pid $dead is running again"
+HOST=$(hostname)
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" -maildir "mbox=$MBOX" \
+	"mbox_lock_timeout=600"
+seed_set main 2
+cp "$MBOX" "$T/mbox.4"
+printf '%d:%s\n' "$dead" "$HOST" >"$MBOX.lock"
+t0=$(now_ms)
+run_pm
+elapsed=$(($(now_ms) - t0))
+is "$PM_RC" 0 "dotlock of a dead pid on this host: exit status 0" || show_pm
+diag "dotlock of a dead pid on this host: pullmail took $elapsed ms"
+ok "dotlock of a dead pid on this host: taken over without waiting (< 10 s)" \
+	test "$elapsed" -lt 10000
+contains "$PM_ERR" "process $dead, which no longer runs" \
+	"dotlock of a dead pid on this host: stderr says whose lock was taken over"
+is "$(server_count)" 0 "dotlock of a dead pid on this host: server empty"
+ok "dotlock of a dead pid on this host: earlier content untouched" starts_with "$MBOX" "$T/mbox.4"
+ok "dotlock of a dead pid on this host: mbox holds all 54 messages exactly" mbox_check main "$MBOX"
+ok "dotlock of a dead pid on this host: no lock file left" test ! -e "$MBOX.lock"
+
+# --- dotlocks that still block (mbox_lock_timeout = 2): a live process of
+# this host, a dead one of another host, a bare pid (no host: it may be
+# another machine's, over NFS), an empty one (procmail, mutt).  Each: exit
+# 75, nothing written, the lock left as it was, the messages on the server.
+sleep 60 &
+live=$!
+_bg_pids="$_bg_pids $live"
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" -maildir "mbox=$MBOX" \
+	"mbox_lock_timeout=2"
+for kind in live foreign pidonly empty; do
+	case $kind in
+	live) printf '%d:%s\n' "$live" "$HOST" ;;
+	foreign) printf '%d:%s\n' "$dead" "elsewhere.$HOST.invalid" ;;
+	pidonly) printf '%d\n' "$dead" ;;
+	empty) : ;;
+	esac >"$MBOX.lock"
+	cp "$MBOX.lock" "$T/lock.$kind"
+	seed_set "lock-$kind" 2
+	cp "$MBOX" "$T/mbox.5"
+	run_pm
+	is "$PM_RC" 75 "$kind dotlock: exit status 75" || show_pm
+	contains "$PM_ERR" "still locked by another program after 2 seconds" \
+		"$kind dotlock: stderr says locked"
+	ok "$kind dotlock: mbox unchanged byte for byte" cmp -s "$MBOX" "$T/mbox.5"
+	is "$(server_count)" 2 "$kind dotlock: both messages still on the server"
+	ok "$kind dotlock: they are the seeded messages" server_holds "$T/set-lock-$kind"
+	ok "$kind dotlock: the lock file left as it was" cmp -s "$MBOX.lock" "$T/lock.$kind"
+	rm -f "$MBOX.lock"
+	run_pm
+	is "$PM_RC" 0 "$kind dotlock removed: exit status 0" || show_pm
+	cp "$T/set-lock-$kind"/* "$T/set-main"/
+done
+kill "$live" 2>/dev/null
+wait "$live" 2>/dev/null
+_bg_pids=${_bg_pids/ $live/}
+ok "after the blocking dotlocks: mbox holds all 62 messages exactly" mbox_check main "$MBOX"
+ok "after the blocking dotlocks: 62 From_ lines, separated by blank lines" mbox_format "$MBOX" 62
+
+# --- an append cut short by SIGKILL (or a crash), crafted by hand as
+# pullmail leaves it: the record STATE/ACCOUNT.mbox-append (the mbox's
+# dev and ino, its size before the append, the append's length, the
+# separator and From_ line in hex, the mbox's path), the message in
+# STATE/ACCOUNT.mbox-spool, and the first part of the append at the end of
+# the mbox.  The next run cuts that back, saying so in one line, unless
+# anything else was written after it.
+# craft_killed MBOX MESSAGE BYTES [FOREIGN]: as if an append of MESSAGE was
+# killed after BYTES bytes, then FOREIGN appended by another program
+craft_killed() {
+	mkdir -p "$STATE_DIR"
+	"$PYTHON3" - "$1" "$2" "$3" "$STATE_DIR/$ACCOUNT" "${4:-}" <<'PY'
+import os, re, sys
+mbox, msg, cut, base, foreign = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+data = open(msg, "rb").read()
+size = os.path.getsize(mbox)
+with open(mbox, "rb") as f:
+    f.seek(max(size - 2, 0))
+    tail = f.read()
+sep = b"" if tail == b"\n\n" else b"\n" if tail.endswith(b"\n") else b"\n\n"
+prefix = sep + b"From killed@example.org Mon Jan  1 00:00:00 2024\n"
+body = re.sub(rb"(?m)^(>*From )", rb">\1", data)
+if not body.endswith(b"\n"):
+    body += b"\n"
+append = prefix + body + b"\n"
+assert 0 < cut < len(append)
+st = os.stat(mbox)
+with open(base + ".mbox-spool", "wb") as f:
+    f.write(data)
+with open(base + ".mbox-append", "wb") as f:
+    f.write(b"pullmail-mbox-append 1\n%d %d %d %d %s\n%s\n" % (
+        st.st_dev, st.st_ino, size, len(append), prefix.hex().encode(),
+        mbox.encode()))
+with open(mbox, "ab") as f:
+    f.write(append[:cut])
+    f.write(foreign.encode())
+PY
+}
+CRASH=$T/mail/crash
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" -maildir "mbox=$CRASH"
+seed_set crash 2
+run_pm
+is "$PM_RC" 0 "killed append: a first fetch into a new mbox" || show_pm
+cp "$CRASH" "$T/crash.1"
+size1=$(stat -c %s "$CRASH")
+"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$T/crash-msg" --count 1 --big 300000 \
+	--seed 4242 >/dev/null || bail_out "genmail.py failed"
+craft_killed "$CRASH" "$T/crash-msg/$(ls -S "$T/crash-msg" | head -n 1)" 123457
+is "$(stat -c %s "$CRASH")" $((size1 + 123457)) "killed append: the mbox ends with 123457 bytes of a partial message"
+seed_set crash 2
+run_pm
+is "$PM_RC" 0 "killed append: next run: exit status 0" || show_pm
+is "$(line_count "$PM_ERR")" 1 "killed append: one line on stderr" || show_pm
+contains "$PM_ERR" "$CRASH: cut 123457 bytes after offset $size1" \
+	"killed append: stderr says what was cut"
+ok "killed append: the earlier messages untouched" starts_with "$CRASH" "$T/crash.1"
+ok "killed append: the mbox holds exactly the 4 messages fetched, nothing partial" \
+	mbox_check crash "$CRASH"
+ok "killed append: 4 From_ lines, separated by blank lines" mbox_format "$CRASH" 4
+ok "killed append: the record is gone" test ! -e "$STATE_DIR/$ACCOUNT.mbox-append"
+ok "killed append: the spool file is gone" test ! -e "$STATE_DIR/$ACCOUNT.mbox-spool"
+
+# the same, but another program appended a message after the partial one:
+# not provably pullmail's alone, so nothing is cut
+cp "$CRASH" "$T/crash.2"
+craft_killed "$CRASH" "$T/crash-msg/$(ls -S "$T/crash-msg" | head -n 1)" 5000 \
+	"From other@example.org Mon Jan  1 00:00:01 2024
+Subject: delivered by another program
+
+hello
+"
+cp "$CRASH" "$T/crash.3"
+seed_set crash 1
+run_pm
+is "$PM_RC" 0 "killed append, then a foreign one: exit status 0" || show_pm
+contains "$PM_ERR" "left as they are" "killed append, then a foreign one: stderr says nothing was cut"
+lacks "$PM_ERR" "cut " "killed append, then a foreign one: stderr says no cut"
+ok "killed append, then a foreign one: the foreign message and all before it untouched" \
+	starts_with "$CRASH" "$T/crash.3"
+ok "killed append, then a foreign one: the record is gone" test ! -e "$STATE_DIR/$ACCOUNT.mbox-append"
 
 # --- a full disk: a 256 KB tmpfs, ~1 MB of mail
 SMALL=$T/small

@@ -1,8 +1,10 @@
 #!/bin/bash
 # mda.sh - delivery through an MDA: real procmail and maildrop into
 # Maildirs, the %F / %a / %u / %% substitutions, and every way an MDA can
-# fail (75, other statuses, a signal, a hang, not found), its stderr, and a
-# delivery that fails part-way (no loss, no duplicate on the next run).
+# fail (75, other statuses, a signal, a hang, not found, exit 0 without
+# reading the whole message unless mda_partial_read), its stderr, an MDA
+# reading with pread where it can, and a delivery that fails part-way (no
+# loss, no duplicate on the next run).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -142,6 +144,28 @@ fi
 exec sh "$(dirname "$0")/todir.sh" "$2"
 EOF
 
+cat >"$BIN/head100.sh" <<'EOF'
+head -c 100 >/dev/null
+EOF
+cat >"$BIN/preader.py" <<'EOF'
+# preader.py DIR: deliver into the Maildir DIR, reading standard input
+# with pread where it can, as dovecot-lda does with a file
+import os, sys, time
+try:
+    data = b""
+    while True:
+        chunk = os.pread(0, 65536, len(data))
+        if not chunk:
+            break
+        data += chunk
+except OSError:
+    data = sys.stdin.buffer.read()
+name = "%d.%d.preader" % (time.time_ns(), os.getpid())
+with open(os.path.join(sys.argv[1], "tmp", name), "wb") as f:
+    f.write(data)
+os.rename(os.path.join(sys.argv[1], "tmp", name), os.path.join(sys.argv[1], "new", name))
+EOF
+
 # ------------------------------------------------------------------ tests
 
 start_server
@@ -279,6 +303,34 @@ is "$left" "" "MDA hangs (script): the sleeping process is gone afterwards"
 [ -n "$left" ] && diag "still running: $(ps -o pid=,ppid=,args= -p "$(echo $left | tr ' ' ,)")"
 [ -z "$left" ] || kill -9 $left 2>/dev/null
 empty_server
+
+# --- an MDA that exits 0 without reading the whole message: not delivered
+# (exit 74) unless mda_partial_read = yes
+fail_case "MDA reads 100 bytes" "sh $BIN/head100.sh" 74 "mda sh exited 0 but read only 100 of the message's"
+is "$(line_count "$PM_ERR")" 1 "MDA reads 100 bytes: one line on stderr" || show_pm
+contains "$PM_ERR" "mda_partial_read" "MDA reads 100 bytes: stderr names the key that accepts it"
+empty_server
+fail_case "MDA reads nothing" "true" 74 "mda true exited 0 but read only 0 of the message's"
+is "$(line_count "$PM_ERR")" 1 "MDA reads nothing: one line on stderr" || show_pm
+empty_server
+for cmd in "sh $BIN/head100.sh" true; do
+	seed_set "partialok" 3
+	mda_config "$cmd" "mda_partial_read=yes"
+	run_pm
+	is "$PM_RC" 0 "$cmd, mda_partial_read = yes: exit status 0" || show_pm
+	is "$PM_ERR" "" "$cmd, mda_partial_read = yes: nothing on stderr"
+	is "$(server_count)" 0 "$cmd, mda_partial_read = yes: delivered, deleted from the server"
+done
+
+# --- an MDA that reads its input with pread where it can (dovecot-lda)
+PREAD_MD=$T/preader-md
+new_maildir "$PREAD_MD"
+seed_set preader 3
+mda_config "$PYTHON3 $BIN/preader.py $PREAD_MD"
+run_pm
+is "$PM_RC" 0 "pread reader: exit status 0" || show_pm
+is "$(server_count)" 0 "pread reader: server empty"
+ok "pread reader: every message delivered whole" maildir_check preader "$PREAD_MD"
 
 # --- a delivery that fails part-way, then a working MDA
 PART_MD=$T/partial-md

@@ -1,7 +1,8 @@
 /*
- * Maildir names and delivery: exact bytes, nothing visible on abort; group
- * commit (nothing in new/ before sync, everything after; a failed flush or
- * link fails the whole batch and leaves nothing behind); tmp/ cleanup.
+ * Maildir names and delivery: directories made durably; exact bytes,
+ * nothing visible on abort; group commit (nothing in new/ before sync,
+ * everything after; a failed flush or link fails the whole batch and
+ * leaves nothing behind); tmp/ cleanup.
  */
 
 #include "config.h"
@@ -12,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +62,74 @@ link(const char *from, const char *to)
 		return -1;
 	}
 	return linkat(AT_FDCWD, from, AT_FDCWD, to, 0);
+}
+
+/*
+ * Directory durability: mkdir and fsync are recorded here (with the path
+ * each fsync'd descriptor names), so the test can check that every
+ * directory made is followed by an fsync of its parent.
+ */
+#define NEVENTS	64
+static struct {
+	int	 mkdir;		/* else an fsync */
+	char	 path[PATH_MAX];
+} events[NEVENTS];
+static int	 nevents;
+
+int
+mkdir(const char *path, mode_t mode)
+{
+	int	 r = syscall(SYS_mkdirat, AT_FDCWD, path, mode);
+
+	if (r == 0 && nevents < NEVENTS) {
+		events[nevents].mkdir = 1;
+		realpath(path, events[nevents++].path);
+	}
+	return r;
+}
+
+int
+fsync(int fd)
+{
+	char	 link[64];
+	ssize_t	 n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if (nevents < NEVENTS && (n = readlink(link, events[nevents].path,
+	    PATH_MAX - 1)) > 0) {
+		events[nevents].path[n] = '\0';
+		events[nevents++].mkdir = 0;
+	}
+	return syscall(SYS_fsync, fd);
+}
+
+/* Every directory made is fsync'd into its parent afterwards. */
+static int
+dirs_durable(int want)
+{
+	char	 parent[PATH_MAX], *slash;
+	int	 i, j, made = 0, bad = 0;
+
+	for (i = 0; i < nevents; i++) {
+		if (!events[i].mkdir)
+			continue;
+		made++;
+		strlcpy(parent, events[i].path, sizeof(parent));
+		if ((slash = strrchr(parent, '/')) != NULL)
+			*slash = '\0';
+		for (j = i + 1; j < nevents; j++)
+			if (!events[j].mkdir &&
+			    strcmp(events[j].path, parent) == 0)
+				break;
+		if (j == nevents) {
+			printf("# made %s, then no fsync of %s\n",
+			    events[i].path, parent);
+			bad = 1;
+		}
+	}
+	if (made != want)
+		printf("# %d directories made, expected %d\n", made, want);
+	return !bad && made == want;
 }
 
 static int
@@ -122,8 +192,12 @@ main(void)
 
 	snprintf(md, sizeof(md), "%s/mail/box", dir);
 	memset(&acct, 0, sizeof(acct));
+	acct.name = (char *)"work";
 	acct.maildir = md;
+	nevents = 0;
 	ok(deliver_open(&d, &acct, dir, &err) == 0, "open creates the Maildir");
+	ok(dirs_durable(5), "mail/, mail/box/, its tmp/, new/ and cur/: each "
+	    "fsync'd into its parent once made");
 	snprintf(sub, sizeof(sub), "%s/cur", md);
 	ok(stat(sub, &st) == 0 && S_ISDIR(st.st_mode) &&
 	    (st.st_mode & 0777) == 0700, "cur/ created 0700");
