@@ -232,6 +232,19 @@ lock_account(const char *statedir, const char *name, int wait, int shared,
 
 static void	 oversized(struct session *);
 
+/*
+ * How much of a message LIST announced as size octets is read before it
+ * counts as far larger than announced. Saturated: LIST may say anything
+ * up to INT64_MAX, and twice that plus the slack wraps around.
+ */
+static uint64_t
+msg_limit(uint64_t size)
+{
+	if (size > (UINT64_MAX - MSG_SLACK) / 2)
+		return UINT64_MAX;
+	return size * 2 + MSG_SLACK;
+}
+
 static int
 sink(void *arg, const char *buf, size_t len)
 {
@@ -465,7 +478,7 @@ retrieve(struct session *s, size_t idx)
 	s->cur = m;
 	s->headlen = 0;
 	s->dropped = 0;
-	s->limit = m->size * 2 + MSG_SLACK;
+	s->limit = msg_limit(m->size);
 	if (deliver_begin(&s->dlv, &s->err) == -1)
 		return -1;
 	if (s->acct->received_header && deliver_write(&s->dlv, s->received,
@@ -473,7 +486,8 @@ retrieve(struct session *s, size_t idx)
 		deliver_abort(&s->dlv);
 		return -1;
 	}
-	s->limit += s->received_len;
+	if (s->limit <= UINT64_MAX - s->received_len)
+		s->limit += s->received_len;
 	s->firstlen = 0;
 	if (pop3_body(&s->pop, sink, s, &bd) == -1) {
 		deliver_abort(&s->dlv);
@@ -773,7 +787,7 @@ run(struct session *s)
 			struct body_dec	 bd;
 
 			s->cur = &s->msgs[idx];
-			s->limit = s->cur->size * 2 + MSG_SLACK;
+			s->limit = msg_limit(s->cur->size);
 			s->dropped = 0;
 			if (pop3_body(p, drop, s, &bd) == -1)
 				goto out;

@@ -52,17 +52,40 @@ Damaged messages (issue 16's shapes; NUM is the message number):
                      command asked for
     append-junk=NUM  the message with 16 KB of lines that are not its own
                      appended before the terminator
+Attacks (attacks.sh; K is a count of bytes):
+    drop-at-byte=K   close once the K-th byte of the connection (greeting
+                     included) is sent, whatever reply it is in; logged as
+                     "F: drop-at-byte=K (in the reply to CMD)"
+    drop-in-list=K   close inside the LIST listing, after K modulo its
+    drop-in-uidl=K   length bytes of it (so any K lands inside; 0: none of
+                     it); logged as "F: SPEC (after byte k of n)"
+    drop-in-retr=NUM:K  the same inside the reply to RETR NUM (its +OK line
+                     and terminator included)
+    drop-after-dele=K  close right after answering +OK to the K-th DELE
+    wrong-msg=NUM:M  RETR NUM is answered with message M's data ("+OK"
+                     with NUM's LIST size; M must exist); no "S: sent NUM"
+                     line, so a DELE NUM that follows is a "V:" line
+    split-dot=NUM    RETR NUM: the last line end and the terminator sent a
+                     byte per TCP segment ("\r", "\n", ".", "\r", "\n",
+                     TCP_NODELAY, 0.1 s before each)
+    trickle=NUM:K    RETR NUM: the first K bytes of the reply one a second,
+                     then the rest at once
+    rotate=K         the messages numbered from the (K modulo N)+1-th file
+                     in name order on (the files before it come last): the
+                     same UIDs in another order than in sessions without it
 UIDs: --uid-file FILE maps file names to UIDs, one "NAME<TAB>UID" a line
 (UID with Python escapes such as \x01 or \xe9, for bytes a real server
 should not send); read again at each login, so a test can change it
 between sessions (a UIDL reused, copies sharing one). Unlisted names keep
 their own.
 
-Transcript lines: "C: AUTH MECH ***" (initial response hidden), "C: ***"
-for a token line, "S: MECH accepted (initial response|continuation)",
-"S: MECH initial response refused", "S: MECH without initial response
-refused", "S: MECH error challenge sent", "S: MECH error acknowledged
-correctly", "V: MECH wrong acknowledgement ...", "V: MECH malformed ...".
+Transcript lines: "S: output N bytes" (sent in the connection, logged
+just before "S: closed C"), "C: AUTH MECH ***" (initial response hidden),
+"C: ***" for a token line, "S: MECH accepted (initial
+response|continuation)", "S: MECH initial response refused", "S: MECH
+without initial response refused", "S: MECH error challenge sent", "S: MECH
+error acknowledged correctly", "V: MECH wrong acknowledgement ...", "V: MECH
+malformed ...".
 
 PLAIN (RFC 4616), with "PLAIN" in --sasl: user u and the --password, as an
 initial response or after "+ "; "S: PLAIN accepted (initial
@@ -87,7 +110,7 @@ import sys
 import time
 
 # name -> kind of argument: None, "num" (a message number), "k" (a count),
-# "numsize" (NUM:SIZE)
+# "numsize" (NUM:SIZE, or NUM:K, NUM:M)
 FAULTS = {
     "drop-mid-retr": "num",
     "drop-after-retr": "num",
@@ -123,12 +146,24 @@ FAULTS = {
     "lf-dot": "num",
     "extra-after-retr": "num",
     "append-junk": "num",
+    "drop-at-byte": "k",
+    "drop-in-list": "k",
+    "drop-in-uidl": "k",
+    "drop-in-retr": "numsize",
+    "drop-after-dele": "k",
+    "wrong-msg": "numsize",
+    "split-dot": "num",
+    "trickle": "numsize",
+    "rotate": "k",
     "oauth-ir-only": None,
     "oauth-no-ir": None,
     "oauth-error": None,
     "oauth-bare-plus": None,
     "oauth-error-malformed": None,
 }
+
+# faults whose count may be 0 (a byte offset, a rotation)
+ZERO_OK = {"drop-at-byte", "drop-in-list", "drop-in-uidl", "rotate"}
 
 USER, PASSWORD = b"u", b"p"
 OAUTH_MECHS = (b"XOAUTH2", b"OAUTHBEARER")
@@ -167,7 +202,8 @@ class Fault:
             self.num, self.size = int(num), int(size)
         elif kind is not None:
             self.num = int(arg)
-        if (self.num is not None and self.num < 1) or \
+        if (self.num is not None and
+                self.num < (0 if self.name in ZERO_OK else 1)) or \
                 (self.size is not None and self.size < 0):
             raise ValueError("fault %r: bad number" % spec)
 
@@ -247,6 +283,7 @@ class Session:
         self.deles = 0
         self.pipelined_noted = False
         self.line = b""         # the command line being answered
+        self.out = 0            # bytes sent in this connection
 
     # -- faults and I/O
 
@@ -260,7 +297,29 @@ class Session:
         return None
 
     def send(self, data):
+        f = self.fault("drop-at-byte", fire=False)
+        if f and self.out + len(data) >= f.num:
+            self.sock.sendall(data[:f.num - self.out])
+            self.out = f.num
+            words = self.line.split(b" ")
+            self.srv.log("F: %s (in the reply to %s)" %
+                         (f.spec, vis(words[0]) if self.line else
+                          "nothing: the greeting"))
+            self.hangup()
         self.sock.sendall(data)
+        self.out += len(data)
+
+    def send_cut(self, data, name, num=None):
+        """Send a reply, or only part of it and close if fault name says."""
+        f = self.fault(name, num, fire=False)
+        if not f:
+            self.send(data)
+            return
+        k = (f.size if f.size is not None else f.num) % len(data)
+        self.srv.log("F: %s (after byte %d of %d)" % (f.spec, k, len(data)))
+        if k:
+            self.send(data[:k])
+        self.hangup()
 
     def recv(self, timeout):
         self.sock.settimeout(timeout)
@@ -328,10 +387,14 @@ class Session:
     def err(self, text):
         self.send(b"-ERR " + text + b"\r\n")
 
-    def multi(self, first, lines, end=True):
+    def multi(self, first, lines, end=True, cut=None):
         out = [first] + [(b"." + ln if ln.startswith(b".") else ln)
                          for ln in lines]
-        self.send(b"\r\n".join(out) + b"\r\n" + (b".\r\n" if end else b""))
+        data = b"\r\n".join(out) + b"\r\n" + (b".\r\n" if end else b"")
+        if cut:
+            self.send_cut(data, cut)
+        else:
+            self.send(data)
 
     # -- the maildrop
 
@@ -346,6 +409,10 @@ class Session:
                     if b"\t" in ln:
                         k, v = ln.split(b"\t", 1)
                         uids[k.decode()] = codecs.escape_decode(v)[0]
+        f = self.fault("rotate")
+        if f and names:
+            k = f.num % len(names)
+            names = names[k:] + names[:k]
         for name in names:
             with open(os.path.join(self.srv.dir, name), "rb") as f:
                 data = f.read()
@@ -672,7 +739,7 @@ class Session:
         lines = [b"%d %d" % (n, self.size(n)) for n in self.live()]
         if lines and self.fault("bad-size"):
             lines[0] = lines[0] + b"x"
-        self.multi(first, lines)
+        self.multi(first, lines, cut="drop-in-list")
 
     def cmd_UIDL(self, args):
         if self.fault("no-uidl"):
@@ -696,7 +763,7 @@ class Session:
         if self.fault("unterminated-uidl"):
             self.multi(b"+OK", lines, end=False)
             self.stall()
-        self.multi(b"+OK", lines)
+        self.multi(b"+OK", lines, cut="drop-in-uidl")
 
     def cmd_TOP(self, args):
         num = self.msgnum(args)
@@ -746,7 +813,27 @@ class Session:
             return
         if self.fault("append-junk", num):
             wire = wire + b"X-Junk: not part of this message\r\n" * 480
-        self.send(head + wire + b".\r\n")
+        f = self.fault("wrong-msg", num)
+        if f and 1 <= f.size <= len(self.msgs):
+            # the data of another message, under this one's +OK
+            self.send(head + self.msgs[f.size - 1]["wire"] + b".\r\n")
+            return
+        f = self.fault("trickle", num)
+        if f:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            reply = head + wire + b".\r\n"
+            for i in range(min(f.size, len(reply))):
+                self.send(reply[i:i + 1])
+                time.sleep(1)
+            self.send(reply[min(f.size, len(reply)):])
+        elif self.fault("split-dot", num):
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.send(head + wire[:-2])
+            for b in (b"\r", b"\n", b".", b"\r", b"\n"):
+                time.sleep(0.1)
+                self.send(b)
+        else:
+            self.send_cut(head + wire + b".\r\n", "drop-in-retr", num)
         if self.fault("extra-after-retr", num):
             self.send(b"+OK extra\r\n")
         self.sent_at[num] = self.recvs
@@ -791,6 +878,10 @@ class Session:
         self.deleted.add(num)
         self.srv.log("S: marked %d %s" % (num, vis(uid)))
         self.ok(b"marked")
+        f = self.fault("drop-after-dele", fire=False)
+        if f and f.num == self.deles:
+            self.srv.log("F: " + f.spec)
+            self.hangup()
 
     def cmd_RSET(self, args):
         self.deleted.clear()
@@ -867,6 +958,7 @@ def main():
             sess.sock.close()
         except OSError:
             pass
+        srv.log("S: output %d bytes" % sess.out)
         srv.log("S: closed %d" % sess.no)
 
 
