@@ -256,23 +256,6 @@ sysexit_name(int status)
 	return "";
 }
 
-static int
-write_full(int fd, const char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /*
  * Copy the message being written (not committed yet) to outfd: a copy to
  * keep of a message that arrived damaged, before it is aborted.
@@ -298,7 +281,7 @@ deliver_save_copy(struct deliver *d, int outfd, struct pm_err *err)
 	while ((n = pread(fd, buf, sizeof(buf), off)) != 0) {
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 || write_full(outfd, buf, n) == -1) {
+		if (n == -1 || write_all(outfd, buf, n) == -1) {
 			close(fd);
 			goto fail;
 		}

@@ -193,6 +193,7 @@ void	 freezero_str(char *);
 double	 mono_now(void);
 int	 obuf_write(struct obuf *, const char *, size_t);
 int	 obuf_flush(struct obuf *);
+int	 write_all(int, const char *, size_t);
 
 /*
  * log.c: all output. Errors always reach stderr; info needs -v (or a

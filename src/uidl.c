@@ -173,23 +173,6 @@ pending_rec(struct uidl *u, const char *fmt, ...)
 	pending_add(u, buf, n);
 }
 
-static int
-write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t	 n;
-
-	while (len > 0) {
-		if ((n = write(fd, buf, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
 int
 uidl_valid_key(const char *s)
 {

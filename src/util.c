@@ -361,3 +361,21 @@ freezero_str(char *s)
 	if (s != NULL)
 		freezero(s, strlen(s));
 }
+
+/* write(2) all of buf, through short writes and EINTR. */
+int
+write_all(int fd, const char *buf, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
