@@ -16,6 +16,16 @@ A fault SPEC is NAME, NAME=ARG, optionally followed by "@all"; without
 "@all" a fault applies to the first connection only.  See FAULTS below and
 tests/lib/README.  Standard library only.
 
+Pauses, to make "a kill while delivering" happen on cue (K may be 0):
+    pause-after-msgs=K  once K messages are sent whole in the connection,
+                        the next RETR is not answered; logs "S: paused
+                        before RETR NUM, K sent whole"
+    pause-mid-msg=K     once K messages are sent whole, the next RETR gets
+                        +OK and half of its message; logs "S: paused in
+                        RETR NUM after X of Y octets, K sent whole"
+The line is written once that much is sent; then silence, as for a stall,
+until the client leaves.  A test waits for "S: paused" and kills the client.
+
 OAuth (RFC 7628 and Google's XOAUTH2): --sasl "XOAUTH2 OAUTHBEARER" adds
 "SASL XOAUTH2 OAUTHBEARER" to CAPA and enables AUTH for those mechanisms
 (AUTH of any other mechanism is refused).  The token can come as an
@@ -71,7 +81,7 @@ import sys
 import time
 
 # name -> kind of argument: None, "num" (a message number), "k" (a count),
-# "numsize" (NUM:SIZE)
+# "k0" (a count that may be 0), "numsize" (NUM:SIZE)
 FAULTS = {
     "drop-mid-retr": "num",
     "drop-after-retr": "num",
@@ -89,6 +99,8 @@ FAULTS = {
     "auth-err": None,
     "no-uidl": None,
     "no-pipelining": None,
+    "pause-after-msgs": "k0",
+    "pause-mid-msg": "k0",
     "dup-uid": None,
     "bad-uid": None,
     "long-line": None,
@@ -146,7 +158,8 @@ class Fault:
             self.num, self.size = int(num), int(size)
         elif kind is not None:
             self.num = int(arg)
-        if (self.num is not None and self.num < 1) or \
+        least = 0 if kind == "k0" else 1
+        if (self.num is not None and self.num < least) or \
                 (self.size is not None and self.size < 0):
             raise ValueError("fault %r: bad number" % spec)
 
@@ -223,6 +236,7 @@ class Session:
         self.deleted = set()
         self.sent_at = {}       # num -> self.recvs when RETR was sent whole
         self.deles = 0
+        self.nsent = 0          # messages sent whole in this connection
         self.pipelined_noted = False
         self.line = b""         # the command line being answered
 
@@ -695,6 +709,7 @@ class Session:
             self.huge()
         head = b"+OK %d octets\r\n" % self.size(num)
         half = head + m["wire"][:len(m["wire"]) // 2]
+        self.pause(num, head, half)
         if self.fault("drop-mid-retr", num):
             self.send(half)
             self.hangup()
@@ -702,11 +717,32 @@ class Session:
             self.send(half)
             self.stall()
         self.send(head + m["wire"] + b".\r\n")
+        self.nsent += 1
         self.sent_at[num] = self.recvs
         self.srv.retrieved.add(self.uid(num))
         self.srv.log("S: sent %d %s" % (num, vis(self.uid(num))))
         if self.fault("drop-after-retr", num):
             self.hangup()
+
+    def pause(self, num, head, half):
+        """pause-after-msgs=K, pause-mid-msg=K: once K messages are sent
+        whole in this connection, the next RETR gets nothing (or +OK and
+        half of the message); "S: paused ..." is logged when that much is
+        sent, then silence until the client leaves (as for a stall).  A
+        test waits for the line, and then kills the client: it is in a
+        session that is delivering, K messages in."""
+        if self.fault("pause-after-msgs", self.nsent):
+            self.srv.log("S: paused before RETR %d, %d sent whole" %
+                         (num, self.nsent))
+            self.stall()
+        if self.fault("pause-mid-msg", self.nsent):
+            self.send(half)
+            self.srv.log("S: paused in RETR %d after %d of %d octets, "
+                         "%d sent whole" %
+                         (num, len(half) - len(head),
+                          len(self.msgs[num - 1]["wire"]),
+                          self.nsent))
+            self.stall()
 
     def huge(self):
         self.send(b"+OK 1000 octets\r\nSubject: huge\r\n\r\n")
