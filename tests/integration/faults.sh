@@ -470,7 +470,7 @@ timedout='timed out after 3 seconds'
 # The slow ones first, so that the others run while these wait.
 
 # a message that never ends: past the size guard (twice the LIST size plus
-# 64 MiB, about 13 s at fakepop's 5 MiB/s) it is a protocol violation
+# 64 MiB; fakepop sends up to 256 MiB) it is a protocol violation
 launch fault_case 76 2 no 'message 3 is far larger than' huge-msg=3
 
 # silence: timeouts

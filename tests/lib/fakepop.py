@@ -23,8 +23,10 @@ Pauses, to make "a kill while delivering" happen on cue (K may be 0):
     pause-mid-msg=K     once K messages are sent whole, the next RETR gets
                         +OK and half of its message; logs "S: paused in
                         RETR NUM after X of Y octets, K sent whole"
-The line is written once that much is sent; then silence, as for a stall,
-until the client leaves.  A test waits for "S: paused" and kills the client.
+The line is written once that much is sent; then silence until the client
+leaves (or 600 s), or until fakepop.py gets SIGUSR1 ("S: resumed"; the RETR
+is then answered in full).  A test waits for "S: paused", then kills the
+client, or signals it and lets the session go on.
 
 OAuth (RFC 7628 and Google's XOAUTH2): --sasl "XOAUTH2 OAUTHBEARER" adds
 "SASL XOAUTH2 OAUTHBEARER" to CAPA and enables AUTH for those mechanisms
@@ -74,6 +76,7 @@ import base64
 import binascii
 import json
 import os
+import select
 import signal
 import socket
 import ssl
@@ -134,8 +137,7 @@ SAFETY_NET = 120        # seconds before the server exits by itself
 IDLE = 60               # seconds a client may stay silent
 STALL = 600             # seconds a stall lasts (or until the client leaves)
 LINGER = 2              # seconds to wait for the client to close after a drop
-HUGE_RATE = 5 * 1024 * 1024     # bytes per second for huge-msg
-HUGE_TIME = 60                  # seconds huge-msg streams before giving up
+HUGE_BYTES = 256 * 1024 * 1024 # bytes huge-msg sends before giving up
 
 
 class Fault:
@@ -211,6 +213,25 @@ class Server:
             if args.token is not None else None
         self.oauth_host = args.oauth_host.encode()
         self.port = 0               # set once listening
+        # SIGUSR1 ends a pause: the signal's number arrives on this pipe
+        self.wake_r, wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGUSR1, lambda signum, frame: None)
+        self.usr1 = 0               # SIGUSR1s not yet used by a pause
+
+    def woken(self):
+        """Whether a SIGUSR1 came that no pause has used yet."""
+        try:
+            data = os.read(self.wake_r, 512)
+        except BlockingIOError:
+            data = b""
+        self.usr1 += data.count(bytes([signal.SIGUSR1]))
+        if self.usr1 == 0:
+            return False
+        self.usr1 -= 1
+        return True
 
     def sni(self, sslobj, name, ctx):
         """Log the server name (SNI) the client sent, if any."""
@@ -709,14 +730,22 @@ class Session:
             self.huge()
         head = b"+OK %d octets\r\n" % self.size(num)
         half = head + m["wire"][:len(m["wire"]) // 2]
-        self.pause(num, head, half)
+        whole = head + m["wire"] + b".\r\n"
         if self.fault("drop-mid-retr", num):
             self.send(half)
             self.hangup()
         if self.fault("stall-mid-retr", num):
             self.send(half)
             self.stall()
-        self.send(head + m["wire"] + b".\r\n")
+        if self.fault("pause-after-msgs", self.nsent):
+            self.pause("before RETR %d, %d sent whole" % (num, self.nsent))
+        elif self.fault("pause-mid-msg", self.nsent):
+            self.send(half)
+            self.pause("in RETR %d after %d of %d octets, %d sent whole" %
+                       (num, len(half) - len(head), len(m["wire"]),
+                        self.nsent))
+            whole = whole[len(half):]
+        self.send(whole)
         self.nsent += 1
         self.sent_at[num] = self.recvs
         self.srv.retrieved.add(self.uid(num))
@@ -724,37 +753,35 @@ class Session:
         if self.fault("drop-after-retr", num):
             self.hangup()
 
-    def pause(self, num, head, half):
-        """pause-after-msgs=K, pause-mid-msg=K: once K messages are sent
-        whole in this connection, the next RETR gets nothing (or +OK and
-        half of the message); "S: paused ..." is logged when that much is
-        sent, then silence until the client leaves (as for a stall).  A
-        test waits for the line, and then kills the client: it is in a
-        session that is delivering, K messages in."""
-        if self.fault("pause-after-msgs", self.nsent):
-            self.srv.log("S: paused before RETR %d, %d sent whole" %
-                         (num, self.nsent))
-            self.stall()
-        if self.fault("pause-mid-msg", self.nsent):
-            self.send(half)
-            self.srv.log("S: paused in RETR %d after %d of %d octets, "
-                         "%d sent whole" %
-                         (num, len(half) - len(head),
-                          len(self.msgs[num - 1]["wire"]),
-                          self.nsent))
-            self.stall()
+    def pause(self, what):
+        """pause-after-msgs, pause-mid-msg: log "S: paused WHAT", then say
+        nothing until SIGUSR1 ("S: resumed"; the RETR is then answered as
+        usual) or until the client leaves (or STALL seconds).  Commands
+        the client sends meanwhile are kept, to be answered after."""
+        self.srv.log("S: paused " + what)
+        end = time.monotonic() + STALL
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise Drop()
+            r, _, _ = select.select([self.sock, self.srv.wake_r], [], [],
+                                    left)
+            if self.srv.wake_r in r and self.srv.woken():
+                self.srv.log("S: resumed")
+                return
+            if self.sock in r:
+                data = self.recv(IDLE)
+                if not data:
+                    raise Drop()
+                self.buf += data
 
     def huge(self):
         self.send(b"+OK 1000 octets\r\nSubject: huge\r\n\r\n")
         chunk = (b"x" * 78 + b"\r\n") * 800
-        start = time.monotonic()
         sent = 0
-        while time.monotonic() - start < HUGE_TIME:
+        while sent < HUGE_BYTES:
             self.send(chunk)
             sent += len(chunk)
-            ahead = sent / HUGE_RATE - (time.monotonic() - start)
-            if ahead > 0:
-                time.sleep(ahead)
         self.hangup()
 
     def cmd_DELE(self, args, tag):
