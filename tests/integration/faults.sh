@@ -98,6 +98,13 @@ bail_out() {
 	exit 99
 }
 
+# needs python3 and openssl: without them skipped (exit status 77, see
+# tests/lib/run-tap.sh), as lib.sh's "need" does
+"$PYTHON3" -c '' 2>/dev/null ||
+	{ echo "1..0 # SKIP $PYTHON3 not found (apt-get install python3)"; exit 77; }
+command -v openssl >/dev/null 2>&1 ||
+	{ echo "1..0 # SKIP openssl not found (apt-get install openssl)"; exit 77; }
+
 # ---------------------------------------------------------- temp dir
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/pm-faults.XXXXXX") || bail_out "mktemp failed"

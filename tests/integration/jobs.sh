@@ -5,6 +5,7 @@
 # passed on to the children (a second SIGTERM leaves none behind), and
 # passwords asked on the terminal one account at a time, before the fork.
 . "$(dirname "$0")/lib.sh"
+need pgrep:procps
 
 NACC=3
 NMSG=12

@@ -12,6 +12,10 @@
 #                                # $FAKE_PORT, $FAKE_LOG, $FAKE_SRV, $FAKE_MD
 #   done_testing
 #
+# A script that needs a tool calls "need faketime:faketime" first: without
+# it the script is skipped (TAP "1..0 # SKIP ...", exit status 77, which
+# Automake shows as SKIP); one check that cannot run is "skip DESC REASON".
+#
 # Environment (set by "make check"; defaults for running by hand):
 #   PULLMAIL  the binary            (default: ../../pullmail from this file)
 #   TESTLIB   tests/lib             (default: ../lib from this file)
@@ -48,6 +52,7 @@ TEST_NAME=$(basename "$0" .sh)
 
 _tap_n=0
 _tap_failed=0
+_tap_skipped=0
 _tap_done=0
 
 # diag MESSAGE...: TAP comments, one per line of each MESSAGE
@@ -117,9 +122,31 @@ lacks() {
 	esac
 }
 
-# skip DESCRIPTION REASON: a test that cannot run here (counted as passed)
+# skip DESCRIPTION REASON: a test that cannot run here, as a TAP skip
+# ("ok N - DESCRIPTION # SKIP REASON"): Automake counts it as SKIP, not
+# PASS, and .ci/run fails on it
 skip() {
+	_tap_skipped=$((_tap_skipped + 1))
 	_tap_result 1 "$1 # SKIP $2"
+}
+
+# skip_all REASON: the whole script cannot run here (a tool it needs is
+# missing): "1..0 # SKIP REASON" and exit status 77, before any test
+skip_all() {
+	[ "$_tap_n" = 0 ] || bail_out "cannot skip after $_tap_n tests: $*"
+	_tap_done=1
+	printf '1..0 # SKIP %s\n' "$*"
+	exit 77
+}
+
+# need COMMAND:PACKAGE...: skip the script (skip_all) unless every COMMAND
+# is installed; PACKAGE is the Debian package that has it
+need() {
+	local c
+	for c; do
+		command -v "${c%%:*}" >/dev/null 2>&1 ||
+			skip_all "${c%%:*} not found (apt-get install ${c#*:})"
+	done
 }
 
 # bail_out REASON: abort the whole script (setup failure)
@@ -132,12 +159,17 @@ bail_out() {
 done_testing() {
 	_tap_done=1
 	printf '1..%d\n' "$_tap_n"
+	if [ "$_tap_skipped" -ne 0 ]; then
+		diag "$TEST_NAME: $_tap_skipped of $_tap_n tests skipped"
+	fi
 	if [ "$_tap_failed" -ne 0 ]; then
 		diag "$TEST_NAME: $_tap_failed of $_tap_n tests failed"
 		exit 1
 	fi
 	exit 0
 }
+
+"$PYTHON3" -c '' 2>/dev/null || skip_all "$PYTHON3 not found (apt-get install python3)"
 
 # ---------------------------------------------------------- temp dir
 
@@ -247,7 +279,11 @@ trap 'exit 129' HUP
 # ------------------------------------------------------------ server
 
 # start_server: start a private Dovecot in $SERVER and source its env
+# (the script is skipped if Dovecot or openssl is not installed)
 start_server() {
+	[ -x /usr/sbin/dovecot ] || [ -x /usr/local/sbin/dovecot ] ||
+		need dovecot:dovecot-pop3d
+	need openssl:openssl
 	_server_started=1
 	if ! bash "$TESTLIB/dovecot.sh" start "$SERVER" >"$T/server-start.log" 2>&1; then
 		diag "$(cat "$T/server-start.log")"

@@ -5,6 +5,7 @@
 # delivery that fails part-way (no loss, no duplicate on the next run).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
+need procmail:procmail maildrop:maildrop pgrep:procps
 
 # ------------------------------------------------------------ local helpers
 

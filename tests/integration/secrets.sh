@@ -13,6 +13,7 @@
 # Environment: see lib.sh (PULLMAIL, TESTLIB, PYTHON3, KEEP_TMP=1).
 
 . "$(dirname "$0")/lib.sh"
+need pgrep:procps
 
 py() {
 	"$PYTHON3" -S "$@"

@@ -32,6 +32,7 @@
 # Environment: see lib.sh (PULLMAIL, TESTLIB, PYTHON3, KEEP_TMP=1).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
+need faketime:faketime
 
 
 start_server
