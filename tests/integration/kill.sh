@@ -33,6 +33,7 @@ diag "seed $SEED (KILL_SEED=$SEED repeats this run)"
 # The pullmail running in the background, if any, is killed at exit (not
 # with lib.sh's track_pid: its list would keep pids long reaped).
 BG_PID=
+# shellcheck disable=SC2154 # _rc is set in the trap itself
 trap '_rc=$?; [ -z "$BG_PID" ] || kill -9 "$BG_PID" 2>/dev/null; (exit $_rc); _cleanup' EXIT
 
 # pm_bg [WRAPPER...]: start pullmail -q in the background like run_pm does
