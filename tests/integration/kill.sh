@@ -206,7 +206,7 @@ pause_round() {
 	else
 		kill -KILL "$BG_PID" 2>/dev/null
 		pm_wait
-		line="no pause (pullmail ended first: exit $BG_RC)"
+		line="no pause seen (pullmail ended first, or a hang)"
 		BG_RC="no pause, $BG_RC"
 	fi
 	srv_stop
