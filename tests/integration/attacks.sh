@@ -28,8 +28,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
-command -v procmail >/dev/null 2>&1 ||
-	bail_out "procmail not found (apt-get install procmail)"
+need procmail:procmail
 
 SEED=${ATTACK_SEED:-1939}
 ROUNDS=${ATTACK_ROUNDS:-3}

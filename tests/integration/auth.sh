@@ -47,22 +47,6 @@ declare -A UP=(
 	[xoauth2]=XOAUTH2 [oauthbearer]=OAUTHBEARER
 )
 
-# dlog_count FIXED-STRING: lines of Dovecot's log containing it
-dlog_count() {
-	grep -cF -- "$1" "$DOVECOT_LOG" 2>/dev/null || true
-}
-
-# dlog_grew FIXED-STRING BEFORE: wait (up to 3 s: Dovecot writes its log
-# asynchronously) until more than BEFORE lines contain FIXED-STRING
-dlog_grew() {
-	for _ in $(seq 60); do
-		[ "$(dlog_count "$1")" -gt "$2" ] && return 0
-		sleep 0.05
-	done
-	diag "Dovecot's log has no new line with '$1'"
-	return 1
-}
-
 # trace_has REGEX: a line of the last run's stderr matches the extended REGEX
 trace_has() {
 	grep -Eq -- "$1" "$T/pm.err"

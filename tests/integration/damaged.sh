@@ -14,7 +14,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
-command -v procmail >/dev/null 2>&1 || bail_out "procmail not found (apt-get install procmail)"
+need procmail:procmail
 
 FAKE_MAIL=$T/mail
 "$PYTHON3" -S "$TESTLIB/genmail.py" --out "$FAKE_MAIL" --count 6 --seed 16 ||

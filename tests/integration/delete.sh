@@ -3,6 +3,7 @@
 # on a terminal, under cron (not a terminal), with -v and with -q.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
+need script:bsdutils
 
 # run_pm_tty ARG...: like run_pm, with stdout and stderr on a terminal
 # (script(1)); the output, CRs removed, in PM_OUT

@@ -10,7 +10,12 @@
 #   is "$PM_RC" 0 "exit status"
 #   fake_start --fault drop-mid-retr=2   # tests/lib/fakepop.py instead:
 #                                # $FAKE_PORT, $FAKE_LOG, $FAKE_SRV, $FAKE_MD
+#   wait_for 30 test -e "$T/x"   # poll a condition (a count, never a clock)
 #   done_testing
+#
+# A script that needs a tool calls "need faketime:faketime" first: without
+# it the script is skipped (TAP "1..0 # SKIP ...", exit status 77, which
+# Automake shows as SKIP); one check that cannot run is "skip DESC REASON".
 #
 # Environment (set by "make check"; defaults for running by hand):
 #   PULLMAIL  the binary            (default: ../../pullmail from this file)
@@ -48,6 +53,7 @@ TEST_NAME=$(basename "$0" .sh)
 
 _tap_n=0
 _tap_failed=0
+_tap_skipped=0
 _tap_done=0
 
 # diag MESSAGE...: TAP comments, one per line of each MESSAGE
@@ -117,8 +123,11 @@ lacks() {
 	esac
 }
 
-# skip DESCRIPTION REASON: a test that cannot run here (counted as passed)
+# skip DESCRIPTION REASON: a test that cannot run here, as a TAP skip
+# ("ok N - DESCRIPTION # SKIP REASON"): Automake counts it as SKIP, not
+# PASS, and .ci/run fails on it
 skip() {
+	_tap_skipped=$((_tap_skipped + 1))
 	_tap_result 1 "$1 # SKIP $2"
 }
 
@@ -136,6 +145,25 @@ todo() {
 	fi
 }
 
+# skip_all REASON: the whole script cannot run here (a tool it needs is
+# missing): "1..0 # SKIP REASON" and exit status 77, before any test
+skip_all() {
+	[ "$_tap_n" = 0 ] || bail_out "cannot skip after $_tap_n tests: $*"
+	_tap_done=1
+	printf '1..0 # SKIP %s\n' "$*"
+	exit 77
+}
+
+# need COMMAND:PACKAGE...: skip the script (skip_all) unless every COMMAND
+# is installed; PACKAGE is the Debian package that has it
+need() {
+	local c
+	for c; do
+		command -v "${c%%:*}" >/dev/null 2>&1 ||
+			skip_all "${c%%:*} not found (apt-get install ${c#*:})"
+	done
+}
+
 # bail_out REASON: abort the whole script (setup failure)
 bail_out() {
 	printf 'Bail out! %s\n' "$*"
@@ -146,12 +174,17 @@ bail_out() {
 done_testing() {
 	_tap_done=1
 	printf '1..%d\n' "$_tap_n"
+	if [ "$_tap_skipped" -ne 0 ]; then
+		diag "$TEST_NAME: $_tap_skipped of $_tap_n tests skipped"
+	fi
 	if [ "$_tap_failed" -ne 0 ]; then
 		diag "$TEST_NAME: $_tap_failed of $_tap_n tests failed"
 		exit 1
 	fi
 	exit 0
 }
+
+"$PYTHON3" -c '' 2>/dev/null || skip_all "$PYTHON3 not found (apt-get install python3)"
 
 # ---------------------------------------------------------- temp dir
 
@@ -170,17 +203,48 @@ mkdir -p "$EXPECTED" "$PM_HOME/.config/pullmail" "$PM_STATE" || bail_out "mkdir 
 _server_started=0
 _tracked_pids=
 
-# wait_fakepop PID PORTFILE ERRFILE [NAME]: wait (up to 5 s) until the
+# wait_for SECS COMMAND [ARG...]: run COMMAND every 50 ms until it
+# succeeds, at most SECS x 20 times (a count: on a loaded machine the wait
+# only gets longer); status 1 if it never did.  SECS is a generous cap that
+# only catches a hang: nothing may depend on how soon COMMAND succeeds.
+wait_for() {
+	local i n=$(($1 * 20))
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 0.05
+	done
+	"$@"
+}
+
+# wait_fakepop PID PORTFILE ERRFILE [NAME]: wait (wait_for 30) until the
 # fakepop.py started as PID has written its port number to PORTFILE; bail
 # out with its stderr (ERRFILE) if it died first or never did
 wait_fakepop() {
 	local pid=$1 pf=$2 ef=$3 name=${4:-fakepop}
-	for _ in $(seq 100); do
-		[ -s "$pf" ] && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_for 30 _fakepop_up "$pid" "$pf" || true
 	[ -s "$pf" ] || bail_out "$name did not start: $(cat "$ef")"
+}
+_fakepop_up() { # PID PORTFILE: it wrote the port, or it is gone
+	[ -s "$2" ] || ! kill -0 "$1" 2>/dev/null
+}
+
+# signal_pending PID [SIGNUM]: signal SIGNUM (default 15, SIGTERM) is
+# pending for PID (sent, not yet taken: its handler has not run)
+signal_pending() {
+	local key val bit=$((1 << (${2:-15} - 1)))
+	while read -r key val; do
+		case $key in
+		SigPnd: | ShdPnd:) (((16#$val & bit) != 0)) && return 0 ;;
+		esac
+	done 2>/dev/null <"/proc/$1/status"
+	return 1
+}
+
+# wait_signal_taken PID [SIGNUM]: after "kill -SIG PID", wait (wait_for
+# 30) until PID has taken the signal, i.e. its handler ran; status 1 if not
+wait_signal_taken() {
+	wait_for 30 eval "! signal_pending $1 ${2:-15}"
 }
 
 # track_pid PID: kill PID (if still running) when the test exits
@@ -261,7 +325,11 @@ trap 'exit 129' HUP
 # ------------------------------------------------------------ server
 
 # start_server: start a private Dovecot in $SERVER and source its env
+# (the script is skipped if Dovecot or openssl is not installed)
 start_server() {
+	[ -x /usr/sbin/dovecot ] || [ -x /usr/local/sbin/dovecot ] ||
+		need dovecot:dovecot-pop3d
+	need openssl:openssl
 	_server_started=1
 	if ! bash "$TESTLIB/dovecot.sh" start "$SERVER" >"$T/server-start.log" 2>&1; then
 		diag "$(cat "$T/server-start.log")"
@@ -279,6 +347,22 @@ _count_msgs() {
 	f=("$1"/new/* "$1"/cur/*)
 	shopt -u nullglob
 	echo "${#f[@]}"
+}
+
+# dlog_count FIXED-STRING: lines of Dovecot's log containing it
+dlog_count() {
+	grep -cF -- "$1" "$DOVECOT_LOG" 2>/dev/null || true
+}
+
+# dlog_grew FIXED-STRING BEFORE: wait (wait_for 30: Dovecot writes its log
+# asynchronously) until more than BEFORE lines contain FIXED-STRING
+dlog_grew() {
+	wait_for 30 _dlog_more "$1" "$2" && return 0
+	diag "Dovecot's log has no new line with '$1'"
+	return 1
+}
+_dlog_more() { # FIXED-STRING BEFORE
+	[ "$(dlog_count "$1")" -gt "$2" ]
 }
 
 # server_count: print the number of messages on the server
@@ -422,7 +506,8 @@ file_mode() {
 	stat -c %a "$1"
 }
 
-# now_ms: a monotonic-enough clock in milliseconds, for timings
+# now_ms: a monotonic-enough clock in milliseconds, for timings shown with
+# diag; no test may pass or fail on one (a loaded machine is slow)
 now_ms() {
 	date +%s%3N
 }

@@ -5,7 +5,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
-command -v faketime >/dev/null 2>&1 || bail_out "faketime not found (apt-get install faketime)"
+need faketime:faketime
 
 # run_pm_at OFFSET [ARG...]: run_pm under faketime OFFSET (such as
 # '+3 days'); the server certificate (valid 10 years) is checked against

@@ -13,6 +13,7 @@
 # Environment: see lib.sh (PULLMAIL, TESTLIB, PYTHON3, KEEP_TMP=1).
 
 . "$(dirname "$0")/lib.sh"
+need pgrep:procps
 
 py() {
 	"$PYTHON3" -S "$@"
@@ -181,10 +182,15 @@ tconf() {
 		timeout=5 "maildir=$MD/fake" "$@"
 }
 
-# daemon_run LABEL V SECS: pullmail -d 1 at verbosity V for SECS seconds,
-# then SIGTERM; expect exit 0, mail delivered, and scan
+# mail_beyond N: more than N files under $MD (mail was delivered)
+mail_beyond() {
+	[ "$(find "$MD" -type f | wc -l)" -gt "$1" ]
+}
+
+# daemon_run LABEL V: pullmail -d 1 at verbosity V until it has delivered
+# mail (wait_for 30), then SIGTERM; expect exit 0, mail delivered, and scan
 daemon_run() {
-	local label=$1 v=$2 secs=$3 pid n0
+	local label=$1 v=$2 pid n0
 	local -a va
 	mapfile -t va < <(vargs "$v")
 	n0=$(find "$MD" -type f | wc -l)
@@ -192,7 +198,7 @@ daemon_run() {
 		"$PULLMAIL" "${va[@]}" -d 1 </dev/null >"$T/pm.out" 2>"$T/pm.err") &
 	pid=$!
 	track_pid "$pid"
-	sleep "$secs"
+	wait_for 30 mail_beyond "$n0"
 	kill -TERM "$pid" 2>/dev/null
 	wait "$pid"
 	PM_RC=$?
@@ -200,8 +206,7 @@ daemon_run() {
 	PM_OUT=$(cat "$T/pm.out")
 	PM_ERR=$(cat "$T/pm.err")
 	is "$PM_RC" 0 "$label [$v]: exit status 0 after SIGTERM" || show_pm
-	ok "$label [$v]: it logged in and delivered mail" \
-		test "$(find "$MD" -type f | wc -l)" -gt "$n0"
+	ok "$label [$v]: it logged in and delivered mail" mail_beyond "$n0"
 	no_leak "$label [$v]"
 }
 
@@ -243,7 +248,7 @@ for v in "${VERBS[@]}"; do
 
 	# daemon mode, a few polls
 	dconf auth=plain
-	daemon_run "password, daemon mode" "$v" 1.5
+	daemon_run "password, daemon mode" "$v"
 done
 fake_stop
 
@@ -264,16 +269,18 @@ dconf auth=plain
 sed -i "s/^password = .*/password: $PASS/" "$CONFIG"
 case_run "password, config syntax error (password: ...)" 78 default
 
-# ... nor when the daemon re-reads the config on SIGHUP
+# ... nor when the daemon re-reads the config on SIGHUP (sent once its first
+# round is over, Dovecot's log says; then SIGTERM once it has reported)
 dconf auth=plain
+rounds=$(dlog_count "Disconnected: Logged out")
 (cd "$T" && exec env -u XDG_CONFIG_HOME HOME="$PM_HOME" XDG_STATE_HOME="$PM_STATE" \
 	"$PULLMAIL" -d 60 </dev/null >"$T/pm.out" 2>"$T/pm.err") &
 pid=$!
 track_pid "$pid"
-sleep 1
+dlog_grew "Disconnected: Logged out" "$rounds"
 sed -i "s/^password = .*/password \"$PASS\"/" "$CONFIG"
 kill -HUP "$pid"
-sleep 0.5
+wait_for 30 grep -q "keeping the previous configuration" "$T/pm.err"
 kill -TERM "$pid"
 wait "$pid"
 PM_RC=$?
@@ -378,7 +385,7 @@ for v in "${VERBS[@]}"; do
 	fake_start "${SASL[@]}"
 	refill
 	tconf xoauth2
-	daemon_run "token, daemon mode" "$v" 1.5
+	daemon_run "token, daemon mode" "$v"
 
 	# a continuation "+" without the space: pullmail accepts it as one, so
 	# the token line after it is as secret as after "+ "
@@ -403,9 +410,9 @@ proc_watch() {
 			{ tr '\0' '\n' <"/proc/$c/environ" >>"$out.environ"; } 2>/dev/null
 		done
 		n=$((n + 1))
+		echo "$n" >"$out.n"
 		sleep 0.02
 	done
-	echo "$n" >"$out.n"
 }
 
 # the MDA records its arguments, environment, parent's command line and
@@ -428,7 +435,15 @@ have_file() {
 	compgen -G "$1" >/dev/null
 }
 
-# proc_case LABEL SECRET-NAME: pullmail -vv -d 1 for 3 s, watched
+# proc_seen SECRET-NAME: password_command and the MDA have run, and the
+# watcher has sampled at least 3 times
+proc_seen() {
+	have_file "$T/proc/pwcmd-parent-cmdline.$1.*" && have_file "$T/proc/mda-args.*" &&
+		[ "$(cat "$T/proc/watch.n" 2>/dev/null || echo 0)" -ge 3 ]
+}
+
+# proc_case LABEL SECRET-NAME: pullmail -vv -d 1, watched until it has run
+# password_command and the MDA (wait_for 30), then SIGTERM
 proc_case() {
 	local label=$1 s=$2 pid
 	rm -f "$T/proc/"*
@@ -438,7 +453,7 @@ proc_case() {
 	track_pid "$pid"
 	proc_watch "$pid" "$T/proc/watch" &
 	local wpid=$!
-	sleep 3
+	wait_for 30 proc_seen "$s"
 	kill -TERM "$pid" 2>/dev/null
 	wait "$pid"
 	PM_RC=$?

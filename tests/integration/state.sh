@@ -34,15 +34,11 @@ fcntl.flock(fd, fcntl.LOCK_EX)
 os.ftruncate(fd, 0)
 os.write(fd, b"%d\n" % os.getpid())
 open(sys.argv[2], "w").close()
-time.sleep(60)
+time.sleep(600)
 ' "$STATE_DIR/$ACCOUNT.lock" "$T/locked" &
 holder=$!
 track_pid "$holder"
-for _ in $(seq 1 500); do
-	[ -e "$T/locked" ] && break
-	sleep 0.01
-done
-ok "lock held by a helper process (pid $holder)" test -e "$T/locked"
+ok "lock held by a helper process (pid $holder)" wait_for 30 test -e "$T/locked"
 run_pm
 is "$PM_RC" 75 "account locked: exit status 75" || show_pm
 contains "$PM_ERR" "already being fetched by pid $holder" "account locked: stderr names the holder's pid"

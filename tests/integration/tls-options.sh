@@ -32,6 +32,7 @@
 # Environment: see lib.sh (PULLMAIL, TESTLIB, PYTHON3, KEEP_TMP=1).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
+need faketime:faketime
 
 
 start_server
@@ -324,22 +325,6 @@ is "$(count_files "$FAKE_SRV")" 3 "$label: nothing fetched"
 fake_stop
 
 # ------------------------------------------- client_cert, auth = external
-
-# dlog_count FIXED-STRING: lines of Dovecot's log containing it
-dlog_count() {
-	grep -cF -- "$1" "$DOVECOT_LOG" 2>/dev/null || true
-}
-
-# dlog_grew FIXED-STRING BEFORE: wait (up to 3 s: Dovecot writes its log
-# asynchronously) until more than BEFORE lines contain FIXED-STRING
-dlog_grew() {
-	for _ in $(seq 60); do
-		[ "$(dlog_count "$1")" -gt "$2" ] && return 0
-		sleep 0.05
-	done
-	diag "Dovecot's log has no new line with '$1'"
-	return 1
-}
 
 ext_login="Login: user=<$POP3_USER>, method=EXTERNAL,"
 for mode in "implicit $POP3S_PORT" "starttls $POP3_PORT"; do

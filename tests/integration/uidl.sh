@@ -13,6 +13,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
+need faketime:faketime
 UIDL=$STATE_DIR/$ACCOUNT.uidl
 
 # ------------------------------------------------- Dovecot reusing UIDLs

@@ -16,6 +16,18 @@ A fault SPEC is NAME, NAME=ARG, optionally followed by "@all"; without
 "@all" a fault applies to the first connection only.  See FAULTS below and
 tests/lib/README.  Standard library only.
 
+Pauses, to make "a kill while delivering" happen on cue (K may be 0):
+    pause-after-msgs=K  once K messages are sent whole in the connection,
+                        the next RETR is not answered; logs "S: paused
+                        before RETR NUM, K sent whole"
+    pause-mid-msg=K     once K messages are sent whole, the next RETR gets
+                        +OK and half of its message; logs "S: paused in
+                        RETR NUM after X of Y octets, K sent whole"
+The line is written once that much is sent; then silence until the client
+leaves (or 600 s), or until fakepop.py gets SIGUSR1 ("S: resumed"; the RETR
+is then answered in full).  A test waits for "S: paused", then kills the
+client, or signals it and lets the session go on.
+
 OAuth (RFC 7628 and Google's XOAUTH2): --sasl "XOAUTH2 OAUTHBEARER" adds
 "SASL XOAUTH2 OAUTHBEARER" to CAPA and enables AUTH for those mechanisms
 (AUTH of any other mechanism is refused).  The token can come as an
@@ -103,6 +115,7 @@ import binascii
 import codecs
 import json
 import os
+import select
 import signal
 import socket
 import ssl
@@ -110,7 +123,7 @@ import sys
 import time
 
 # name -> kind of argument: None, "num" (a message number), "k" (a count),
-# "numsize" (NUM:SIZE, or NUM:K, NUM:M)
+# "k0" (a count that may be 0), "numsize" (NUM:SIZE, or NUM:K, NUM:M)
 FAULTS = {
     "drop-mid-retr": "num",
     "drop-after-retr": "num",
@@ -128,6 +141,8 @@ FAULTS = {
     "auth-err": None,
     "no-uidl": None,
     "no-pipelining": None,
+    "pause-after-msgs": "k0",
+    "pause-mid-msg": "k0",
     "dup-uid": None,
     "bad-uid": None,
     "long-line": None,
@@ -178,8 +193,7 @@ SAFETY_NET = 120        # seconds before the server exits by itself
 IDLE = 60               # seconds a client may stay silent
 STALL = 600             # seconds a stall lasts (or until the client leaves)
 LINGER = 2              # seconds to wait for the client to close after a drop
-HUGE_RATE = 5 * 1024 * 1024     # bytes per second for huge-msg
-HUGE_TIME = 60                  # seconds huge-msg streams before giving up
+HUGE_BYTES = 256 * 1024 * 1024 # bytes huge-msg sends before giving up
 
 
 class Fault:
@@ -202,8 +216,8 @@ class Fault:
             self.num, self.size = int(num), int(size)
         elif kind is not None:
             self.num = int(arg)
-        if (self.num is not None and
-                self.num < (0 if self.name in ZERO_OK else 1)) or \
+        least = 0 if kind == "k0" or self.name in ZERO_OK else 1
+        if (self.num is not None and self.num < least) or \
                 (self.size is not None and self.size < 0):
             raise ValueError("fault %r: bad number" % spec)
 
@@ -256,6 +270,25 @@ class Server:
         self.oauth_host = args.oauth_host.encode()
         self.uid_file = args.uid_file
         self.port = 0               # set once listening
+        # SIGUSR1 ends a pause: the signal's number arrives on this pipe
+        self.wake_r, wake_w = os.pipe()
+        os.set_blocking(self.wake_r, False)
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGUSR1, lambda signum, frame: None)
+        self.usr1 = 0               # SIGUSR1s not yet used by a pause
+
+    def woken(self):
+        """Whether a SIGUSR1 came that no pause has used yet."""
+        try:
+            data = os.read(self.wake_r, 512)
+        except BlockingIOError:
+            data = b""
+        self.usr1 += data.count(bytes([signal.SIGUSR1]))
+        if self.usr1 == 0:
+            return False
+        self.usr1 -= 1
+        return True
 
     def sni(self, sslobj, name, ctx):
         """Log the server name (SNI) the client sent, if any."""
@@ -281,6 +314,7 @@ class Session:
         self.deleted = set()
         self.sent_at = {}       # num -> self.recvs when RETR was sent whole
         self.deles = 0
+        self.nsent = 0          # messages sent whole in this connection
         self.pipelined_noted = False
         self.line = b""         # the command line being answered
         self.out = 0            # bytes sent in this connection
@@ -799,6 +833,16 @@ class Session:
         if self.fault("stall-mid-retr", num):
             self.send(half)
             self.stall()
+        if self.fault("pause-after-msgs", self.nsent):
+            self.pause("before RETR %d, %d sent whole" % (num, self.nsent))
+        elif self.fault("pause-mid-msg", self.nsent):
+            self.send(half)
+            self.pause("in RETR %d after %d of %d octets, %d sent whole" %
+                       (num, len(half) - len(head), len(m["wire"]),
+                        self.nsent))
+            self.send(m["wire"][len(half) - len(head):] + b".\r\n")
+            self.sent_whole(num)
+            return
         wire = m["wire"]
         if self.fault("short-retr", num):
             self.send(head + wire[:wire.rfind(b"\r\n", 0, len(wire) // 2) + 2]
@@ -836,23 +880,46 @@ class Session:
             self.send_cut(head + wire + b".\r\n", "drop-in-retr", num)
         if self.fault("extra-after-retr", num):
             self.send(b"+OK extra\r\n")
+        self.sent_whole(num)
+
+    def sent_whole(self, num):
+        """RETR NUM answered whole: note it, for DELE's checks."""
+        self.nsent += 1
         self.sent_at[num] = self.recvs
         self.srv.retrieved.add(self.uid(num))
         self.srv.log("S: sent %d %s" % (num, vis(self.uid(num))))
         if self.fault("drop-after-retr", num):
             self.hangup()
 
+    def pause(self, what):
+        """pause-after-msgs, pause-mid-msg: log "S: paused WHAT", then say
+        nothing until SIGUSR1 ("S: resumed"; the RETR is then answered as
+        usual) or until the client leaves (or STALL seconds).  Commands
+        the client sends meanwhile are kept, to be answered after."""
+        self.srv.log("S: paused " + what)
+        end = time.monotonic() + STALL
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise Drop()
+            r, _, _ = select.select([self.sock, self.srv.wake_r], [], [],
+                                    left)
+            if self.srv.wake_r in r and self.srv.woken():
+                self.srv.log("S: resumed")
+                return
+            if self.sock in r:
+                data = self.recv(IDLE)
+                if not data:
+                    raise Drop()
+                self.buf += data
+
     def huge(self):
         self.send(b"+OK 1000 octets\r\nSubject: huge\r\n\r\n")
         chunk = (b"x" * 78 + b"\r\n") * 800
-        start = time.monotonic()
         sent = 0
-        while time.monotonic() - start < HUGE_TIME:
+        while sent < HUGE_BYTES:
             self.send(chunk)
             sent += len(chunk)
-            ahead = sent / HUGE_RATE - (time.monotonic() - start)
-            if ahead > 0:
-                time.sleep(ahead)
         self.hangup()
 
     def cmd_DELE(self, args, tag):
