@@ -167,8 +167,11 @@ finish() {
 	where=
 	[ -n "${MBOX:-}" ] || where="; leftovers in tmp/: $(count_files "$MAILDIR/tmp")"
 	diag "$part: $dups duplicates over $kills kills ($(count_files "$EXPECTED") messages)$where"
-	ok "$part: duplicates ($dups) <= $BATCH x kills ($((BATCH * kills)))" \
-		test "${dups:-999999}" -le $((BATCH * kills))
+	# Maildir messages are recorded a batch at a time; an mbox append
+	# (like an MDA's delivery) is recorded at once, so a kill duplicates
+	# at most the message in hand
+	ok "$part: duplicates ($dups) <= $PER_KILL x kills ($((PER_KILL * kills)))" \
+		test "${dups:-999999}" -le $((PER_KILL * kills))
 
 	# The DELEs of killed sessions never counted: no QUIT came.  Within a
 	# session no DELE may come before its message was received whole.
@@ -275,6 +278,7 @@ fi
 if [ -s "$T/bg.err" ]; then
 	diag "stderr of the killed runs:" "$(sort "$T/bg.err" | uniq -c | head -n 10)"
 fi
+PER_KILL=$BATCH
 finish Maildir "$kills"
 
 # --------------------------------------------------------------- mbox
@@ -301,6 +305,7 @@ for ((i = 0; i < MBOX_ROUNDS; i++)); do
 	pause_round "mbox $((i + 1))" "${KS[i]}" "$mode" no-pipelining
 done
 is "$KILLED" "$MBOX_ROUNDS" "mbox: all $MBOX_ROUNDS sessions paused on cue and killed${FAILED_ROUNDS:+ (not:$FAILED_ROUNDS)}"
+PER_KILL=1
 finish mbox "$KILLED"
 
 done_testing
