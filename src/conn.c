@@ -347,10 +347,14 @@ fail:
 	return rv;
 }
 
-/* Close without a TLS close_notify wait: we never need the server's. */
+/*
+ * Close without a TLS close_notify wait: we never need the server's. The
+ * session is over: the secrets registered for it (auth_login) are wiped.
+ */
 void
 conn_close(struct conn *c)
 {
+	log_secret_clear();
 	if (c->ssl != NULL) {
 		SSL_free(c->ssl);
 		c->ssl = NULL;

@@ -186,7 +186,9 @@ int	 obuf_flush(struct obuf *);
 /*
  * log.c: all output. Errors always reach stderr; info needs -v (or a
  * terminal); the protocol trace needs -vv and hides secrets. Anything that
- * came from the network goes through log_vis first.
+ * came from the network goes through log_vis first. A secret registered
+ * with log_secret_add shows as "***" in whatever log_vis returns and in
+ * every line logged, until log_secret_clear wipes the registry.
  */
 void	 log_init(int, int);
 int	 log_verbosity(void);
@@ -196,6 +198,8 @@ void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_trace(int, const char *, size_t);
 char	*log_vis(const char *, size_t);
+void	 log_secret_add(const char *);
+void	 log_secret_clear(void);
 __attribute__((noreturn))
 void	 fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
 
@@ -213,7 +217,8 @@ int	 conf_parse_size(const char *, uint64_t *);
 
 /*
  * conn.c: a TCP connection, optionally TLS, with a timeout on every wait,
- * a bounded read buffer and a write buffer.
+ * a bounded read buffer and a write buffer. conn_close also wipes the
+ * secrets registered for the session (log_secret_clear).
  */
 struct conn {
 	int		 fd;

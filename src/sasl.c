@@ -139,7 +139,12 @@ offered(const struct pop3 *p, const char *mech)
 	return 0;
 }
 
-/* Send a SASL response (base64 of data) and read the reply. */
+/*
+ * Send a SASL response (base64 of data) and read the reply. The response
+ * is registered as a secret (log_secret_add), like every one auth_cmd
+ * sends: PLAIN, LOGIN and the OAuth mechanisms carry the password or token
+ * in it, and a server that echoes it must not get it shown.
+ */
 static int
 respond(struct pop3 *p, const unsigned char *data, size_t len,
     const char **challenge)
@@ -147,6 +152,7 @@ respond(struct pop3 *p, const unsigned char *data, size_t len,
 	char	*b = b64_encode(data, len);
 	int	 r;
 
+	log_secret_add(b);
 	r = pop3_auth_step(p, b, challenge);
 	freezero(b, strlen(b));
 	return r;
@@ -179,6 +185,7 @@ auth_cmd(struct pop3 *p, const char *mech, const unsigned char *ir,
 		return r;
 	}
 	b = b64_encode(ir, irlen);
+	log_secret_add(b);
 	if (!twostep && strlen("AUTH  ") + strlen(mech) +
 	    (irlen == 0 ? 1 : strlen(b)) <= PM_CMD_MAX) {
 		xasprintf(&line, "AUTH %s %s", mech, irlen == 0 ? "=" : b);
@@ -665,12 +672,20 @@ login(struct pop3 *p, const char *secret, int *mp)
  * A failure that set no error would end the account with status 0, as if
  * the login had worked and the mailbox were empty: whatever path forgot
  * its error, the failure is reported here as the bug it is.
+ *
+ * The secret (password or token; NULL for EXTERNAL) and the SASL responses
+ * made of it become the session's registered secrets (log_secret_add), so
+ * that no server text shown from now on can reveal them; closing the
+ * connection (conn_close) forgets them.
  */
 int
 auth_login(struct pop3 *p, const char *secret)
 {
 	int	 m = p->acct->auth, r;
 
+	log_secret_clear();
+	if (secret != NULL)
+		log_secret_add(secret);
 	r = login(p, secret, &m);
 	if (r != 0 && p->err->status == 0) {
 		err_set(p->err, EX_SOFTWARE, "internal error: the %s login "

@@ -42,6 +42,19 @@ netrc_err(const char *path, const char *host, const char *want,
 	err_clear(&err);
 }
 
+/*
+ * log_vis of in (or of its first strlen(cut) bytes, cut being in's
+ * beginning) is want.
+ */
+static void
+vis_is(const char *in, const char *cut, const char *want, const char *what)
+{
+	char	*v = log_vis(in, cut != NULL ? strlen(cut) : strlen(in));
+
+	is_str(v, want, what);
+	free(v);
+}
+
 static void
 write_file(const char *path, const char *text, mode_t mode)
 {
@@ -119,6 +132,48 @@ main(void)
 	    strchr(p, '\xc3') == NULL, "escape sequences neutralised");
 	printf("# %s\n", p);
 	free(p);
+
+	/* Registered secrets never show in log_vis, raw or cut short. */
+	vis_is("-ERR bad password hunter2 for joe", NULL,
+	    "-ERR bad password hunter2 for joe", "no secret: text as it is");
+	log_secret_add("hunter2");
+	log_secret_add("hunter2");	/* the same twice: one entry */
+	log_secret_add("");		/* the empty string: no secret */
+	vis_is("-ERR bad password hunter2 for joe", NULL,
+	    "-ERR bad password *** for joe", "a secret is replaced by ***");
+	vis_is("hunter2hunter2", NULL, "******", "every occurrence");
+	vis_is("-ERR bad password hunter2 for joe", "-ERR bad password hunt",
+	    "-ERR bad password ***", "a secret cut short at the end");
+	vis_is("-ERR in", NULL, "-ERR in",
+	    "three bytes of a secret at the end are left alone");
+	vis_is("hunte", NULL, "***", "four or more are not");
+	log_secret_add("Pw\\\xc3\xa9x");
+	vis_is("-ERR Pw\\\xc3\xa9x!", NULL, "-ERR ***!",
+	    "a secret that escaping would change: replaced before");
+	vis_is("-ERR Pw\\\xc3\xa9y", NULL, "-ERR Pw\\\\\\303\\251y",
+	    "not the secret: escaped as usual");
+	log_secret_add("hunter2-long");
+	vis_is("hunter2-long", NULL, "***", "the longest secret that matches");
+	{
+		char	 path[] = "/tmp/pm-log-XXXXXX", buf[256] = "";
+		int	 fd = mkstemp(path), saved = dup(STDERR_FILENO);
+		ssize_t	 n;
+
+		dup2(fd, STDERR_FILENO);
+		log_warnx("%s: the password is %s", "acct", "hunter2");
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		is_str(buf, "pullmail: acct: the password is ***\n",
+		    "a line logged never holds a secret either");
+		close(fd);
+		unlink(path);
+	}
+	log_secret_clear();
+	vis_is("-ERR bad password hunter2", NULL,
+	    "-ERR bad password hunter2", "cleared: no secret any more");
+
 	/* ~/.netrc */
 	{
 		char	 dir[] = "/tmp/pm-netrc-XXXXXX", path[300];
