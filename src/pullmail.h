@@ -27,7 +27,7 @@
 #define PM_WINDOW	64		/* pipelined commands in flight */
 #define PM_BATCH_MSGS	64		/* messages per durable batch */
 #define PM_BATCH_BYTES	(16 * 1024 * 1024) /* bytes per durable batch */
-#define PM_PASS_MAX	8192		/* a password or token */
+#define PM_PASS_MAX	65536		/* a password or token (OAuth: KBs) */
 #define PM_CMD_MAX	255		/* RFC 2449: a command line, CRLF excluded */
 
 /*
@@ -77,6 +77,7 @@ struct account {
 	int			 auth;		/* enum auth_mech */
 	char			*password;	/* wiped when freed */
 	char			*password_command;
+	int			 password_command_timeout; /* seconds */
 	int			 allow_plaintext;
 	int			 keep;
 	int			 keep_days;
