@@ -25,9 +25,15 @@ static int	 use_syslog;
 /*
  * The secrets of the session in hand, copies of them, wiped when cleared.
  * A trailing piece of a secret at least SECRET_PIECE_MIN bytes long also
- * goes: server text is often cut short before it is escaped.
+ * goes: server text is often cut short before it is escaped. A secret
+ * shorter than SECRET_MIN is not worth hiding (and hiding it would leave
+ * no message readable); our own lines, which hold a secret only by
+ * mistake, are checked for those of SECRET_LINE_MIN bytes or more (a
+ * shorter one may be a word: "mail" in every path).
  */
+#define SECRET_MIN		4
 #define SECRET_PIECE_MIN	4
+#define SECRET_LINE_MIN		8
 struct secret {
 	char	*s;
 	size_t	 len;
@@ -52,14 +58,15 @@ log_verbosity(void)
 
 /*
  * Remember s as a secret: from now on it never shows in what log_vis
- * returns, nor in any line logged. The empty string is no secret.
+ * returns, nor (SECRET_LINE_MIN bytes or more) in any line logged. One
+ * shorter than SECRET_MIN is ignored.
  */
 void
 log_secret_add(const char *s)
 {
 	size_t	 len = strlen(s), i;
 
-	if (len == 0)
+	if (len < SECRET_MIN)
 		return;
 	for (i = 0; i < nsecrets; i++)
 		if (secrets[i].len == len && memcmp(secrets[i].s, s, len) == 0)
@@ -85,16 +92,18 @@ log_secret_clear(void)
 
 /*
  * The length of the secret that starts at s (len bytes left), the longest
- * if several do, or 0. With pieces set, a secret cut short by the end of
- * s counts too, if at least SECRET_PIECE_MIN bytes of it are there.
+ * if several do, or 0; only secrets of at least min bytes count. With
+ * pieces set, a secret cut short by the end of s counts too, if at least
+ * SECRET_PIECE_MIN bytes of it are there.
  */
 static size_t
-secret_at(const char *s, size_t len, int pieces)
+secret_at(const char *s, size_t len, size_t min, int pieces)
 {
 	size_t	 i, n, best = 0;
 
 	for (i = 0; i < nsecrets; i++) {
-		n = secrets[i].len;
+		if ((n = secrets[i].len) < min)
+			continue;
 		if (n > len) {
 			if (!pieces || len < SECRET_PIECE_MIN)
 				continue;
@@ -107,18 +116,19 @@ secret_at(const char *s, size_t len, int pieces)
 }
 
 /*
- * s (len bytes) with every registered secret replaced by "***"; *outlen
- * is the new length, *size what was allocated (for freezero). NULL if
- * there is nothing to replace.
+ * s (len bytes) with every registered secret of at least min bytes
+ * replaced by "***"; *outlen is the new length, *size what was allocated
+ * (for freezero). NULL if there is nothing to replace.
  */
 static char *
-redact(const char *s, size_t len, int pieces, size_t *outlen, size_t *size)
+redact(const char *s, size_t len, size_t min, int pieces, size_t *outlen,
+    size_t *size)
 {
 	char	*out = NULL;
 	size_t	 i, j = 0, n;
 
 	for (i = 0; i < len; ) {
-		if ((n = secret_at(s + i, len - i, pieces)) == 0) {
+		if ((n = secret_at(s + i, len - i, min, pieces)) == 0) {
 			if (out != NULL)
 				out[j++] = s[i];
 			i++;
@@ -158,8 +168,8 @@ vlog(int pri, const char *fmt, va_list ap)
 	cut = vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap) >=
 	    (int)sizeof(buf) - n - 1;
 	/* A line cut short may end with a piece of a secret. */
-	if (nsecrets > 0 && (r = redact(buf + n, strlen(buf + n), cut, &rlen,
-	    &rsize)) != NULL) {
+	if (nsecrets > 0 && (r = redact(buf + n, strlen(buf + n),
+	    SECRET_LINE_MIN, cut, &rlen, &rsize)) != NULL) {
 		strlcpy(buf + n, r, sizeof(buf) - n - 1);
 		freezero(r, rsize);
 	}
@@ -244,7 +254,8 @@ log_vis(const char *s, size_t len)
 	char	*out, *r = NULL;
 	size_t	 rsize = 0;
 
-	if (nsecrets > 0 && (r = redact(s, len, 1, &len, &rsize)) != NULL)
+	if (nsecrets > 0 && (r = redact(s, len, SECRET_MIN, 1, &len,
+	    &rsize)) != NULL)
 		s = r;
 	out = xreallocarray(NULL, len + 1, 4);
 	strnvisx(out, len * 4 + 1, s, len, VIS_CSTYLE | VIS_OCTAL | VIS_TAB |

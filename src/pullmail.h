@@ -188,8 +188,9 @@ int	 obuf_flush(struct obuf *);
  * log.c: all output. Errors always reach stderr; info needs -v (or a
  * terminal); the protocol trace needs -vv and hides secrets. Anything that
  * came from the network goes through log_vis first. A secret registered
- * with log_secret_add shows as "***" in whatever log_vis returns and in
- * every line logged, until log_secret_clear wipes the registry.
+ * with log_secret_add (4 bytes or more) shows as "***" in whatever log_vis
+ * returns, and (8 bytes or more) in every line logged, until
+ * log_secret_clear wipes the registry.
  */
 void	 log_init(int, int);
 int	 log_verbosity(void);
@@ -218,8 +219,9 @@ int	 conf_parse_size(const char *, uint64_t *);
 
 /*
  * conn.c: a TCP connection, optionally TLS, with a timeout on every wait,
- * a bounded read buffer and a write buffer. conn_close also wipes the
- * secrets registered for the session (log_secret_clear).
+ * a bounded read buffer and a write buffer. Once fetch_stop is set, a wait
+ * fails (EX_TEMPFAIL) if the server stays silent for a second. conn_close
+ * also wipes the secrets registered for the session (log_secret_clear).
  */
 struct conn {
 	int		 fd;
@@ -238,6 +240,14 @@ struct conn {
 	int		 ca_lazy;	/* system CA file not loaded yet */
 	long		 verify_result;
 };
+/* conn_poll: ready, timed out, stopped (fetch_stop), poll failed. */
+enum conn_wait {
+	CW_READY,
+	CW_TIMEOUT,
+	CW_STOPPED,
+	CW_ERROR
+};
+enum conn_wait conn_poll(int, short, int);
 int	 conn_open(struct conn *, const char *, const char *, int,
 	    struct pm_err *);
 int	 conn_tls(struct conn *, const struct account *, struct pm_err *);

@@ -2,8 +2,9 @@
 # errors.sh - login refused, connection refused, usage and configuration
 # errors, several accounts with one failing, the -vv trace hiding the
 # password, a password_command that fails (hangs, prints nothing, too much
-# or a NUL byte, exits non-zero, cannot be started), ~/.netrc that cannot
-# be used.
+# or a NUL byte, exits non-zero, cannot be started), SIGTERM while the
+# server is silent (tests/lib/fakepop.py) or password_command hangs,
+# ~/.netrc that cannot be used.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -272,6 +273,72 @@ contains "$PM_OUT" "password_command_timeout = 5" "--dump-config: password_comma
 run_pm
 is "$PM_RC" 0 "the account fetched after all that" || show_pm
 is "$(server_count)" 0 "the account fetched after all that: server empty"
+
+# SIGTERM while the server is silent: the session ends within a second or
+# so, not after timeout (300 s here: a pass cannot be the timeout; 20 s is
+# the bound). Exit 75, one clear line; nothing of the message cut short is
+# delivered, what was delivered whole before it is kept, and nothing is
+# deleted on the server (no QUIT).
+FAKE_MAIL=$T/fakemail
+"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$FAKE_MAIL" --count 4 --seed 4343 >/dev/null ||
+	bail_out "genmail.py failed"
+stall_term() { # LABEL FAULT DELIVERED
+	local label=$1 fault=$2 want=$3 pid rc
+	fake_start --fault "$fault"
+	write_config none "$FAKE_PORT" 127.0.0.1 user=u 'password="p"' auth=user \
+		allow_plaintext=yes timeout=300 "maildir=$FAKE_MD"
+	(cd "$T" && exec env -u XDG_CONFIG_HOME HOME="$PM_HOME" XDG_STATE_HOME="$PM_STATE" \
+		"$PULLMAIL" </dev/null >"$T/pm.out" 2>"$T/pm.err") &
+	pid=$!
+	track_pid "$pid"
+	for _ in $(seq 200); do
+		grep -q '^S: stalling$' "$FAKE_LOG" && break
+		sleep 0.05
+	done
+	ok "$label: fakepop went silent" grep -q '^S: stalling$' "$FAKE_LOG"
+	# the messages before the stalled one delivered (in tmp/ until the
+	# batch is synced), the stalled one begun
+	if [ "$want" != 0 ]; then
+		for _ in $(seq 200); do
+			[ "$(count_files "$FAKE_MD/tmp")" -gt "$want" ] && break
+			sleep 0.05
+		done
+		ok "$label: pullmail is in message $((want + 1))" \
+			test "$(count_files "$FAKE_MD/tmp")" -gt "$want"
+	fi
+	kill -TERM "$pid"
+	for _ in $(seq 200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	ok "$label: pullmail ended within 20 s of SIGTERM (timeout = 300)" \
+		eval '! kill -0 "$pid" 2>/dev/null'
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid"
+	PM_RC=$?
+	untrack_pid "$pid"
+	PM_OUT=$(cat "$T/pm.out")
+	PM_ERR=$(cat "$T/pm.err")
+	is "$PM_RC" 75 "$label: exit status 75" || { show_pm; diag "$(cat "$FAKE_LOG")"; }
+	if [ "$want" = 0 ]; then
+		is "$PM_ERR" "pullmail: $ACCOUNT: 127.0.0.1: stopped by a signal while waiting for the server" \
+			"$label: one line saying so"
+	else
+		is "$(printf '%s\n' "$PM_ERR" | head -n 1)" \
+			"pullmail: $ACCOUNT: 127.0.0.1: stopped by a signal while waiting for the server" \
+			"$label: the error says so"
+		contains "$PM_ERR" "the $want messages delivered before the error are safe in" \
+			"$label: and that the messages delivered whole are kept"
+	fi
+	is "$(maildir_count "$FAKE_MD")" "$want" "$label: $want messages delivered"
+	is "$(count_files "$FAKE_MD/tmp")" 0 "$label: nothing left in tmp/"
+	is "$(count_files "$FAKE_SRV")" 4 "$label: nothing deleted on the server"
+	is "$(grep -c '^C: \(DELE\|QUIT\)' "$FAKE_LOG")" 0 "$label: no DELE or QUIT sent"
+}
+stall_term "SIGTERM, silent greeting" stall-greeting 0
+stall_term "SIGTERM, stalled in message 1" stall-mid-retr=1 0
+stall_term "SIGTERM, stalled in message 3" stall-mid-retr=3 2
+fake_stop
 
 # ~/.netrc: a dotfile manager's symlink is followed; a FIFO, a directory,
 # a group-readable file and another user's are errors (78), never passed
