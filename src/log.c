@@ -157,7 +157,7 @@ redact(const char *s, size_t len, size_t min, int pieces, size_t *outlen,
  * (-j) never interleave. A registered secret never gets through, whatever
  * the line is made of.
  */
-static void
+static void __attribute__((format(printf, 2, 0)))
 vlog(int pri, const char *fmt, va_list ap)
 {
 	char	 buf[4096], *r;
