@@ -175,10 +175,16 @@ conn_open(struct conn *c, const char *host, const char *port, int timeout,
 		    gai_strerror(e));
 		return -1;
 	}
-	/* Stopping: no next address. */
-	for (ai = res; ai != NULL && !fetch_stop; ai = ai->ai_next)
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (fetch_stop) {
+			/* Stopping: no next address. */
+			snprintf(why, sizeof(why), "stopped by a signal while "
+			    "connecting");
+			break;
+		}
 		if (connect_one(c, ai, why, sizeof(why)) == 0)
 			break;
+	}
 	freeaddrinfo(res);
 	if (c->fd == -1) {
 		err_set(err, EX_TEMPFAIL, "%s port %s: %s", host, port, why);
