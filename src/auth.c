@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <readpassphrase.h>
 #include <signal.h>
 #include <strings.h>
@@ -18,80 +19,233 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pullmail.h"
 
-/* Run password_command; its first output line is the password. */
+#define PWCMD_SLICE_MS	1000	/* a wait looks at fetch_stop this often */
+
+/*
+ * Whether we are in the foreground of our controlling terminal. A
+ * password_command may then ask for a passphrase on it, which it can do
+ * only in our process group: in a group of its own, reading the terminal
+ * or setting its modes would stop it (SIGTTIN, SIGTTOU).
+ */
+static int
+tty_foreground(void)
+{
+	pid_t	 pg;
+	int	 fd;
+
+	if ((fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
+		return 0;
+	pg = tcgetpgrp(fd);
+	close(fd);
+	return pg != -1 && pg == getpgrp();
+}
+
+/* Milliseconds left until deadline, at most PWCMD_SLICE_MS; 0 if none. */
+static int
+slice_ms(double deadline)
+{
+	double	 left = (deadline - mono_now()) * 1000;
+
+	if (left <= 0)
+		return 0;
+	return left > PWCMD_SLICE_MS ? PWCMD_SLICE_MS : (int)left + 1;
+}
+
+/*
+ * Run password_command; its first output line (without its line end) is
+ * the password, at most PM_PASS_MAX bytes, and holds no NUL byte. What
+ * follows that line is read (a command must not die of SIGPIPE) and wiped.
+ * The command runs without a shell, in a process group of its own (killed
+ * whole if it does not finish within password_command_timeout) unless
+ * pullmail is in the foreground of a terminal, where the command may ask
+ * for a passphrase. Returns the password, allocated to its size, or NULL
+ * with err set: 75 if it timed out or a signal stopped us, 71 if it could
+ * not be started for want of resources, 78 otherwise.
+ */
 static char *
 password_from_command(const struct account *a, struct pm_err *err)
 {
-	char		**argv = NULL, *buf = NULL, *nl;
+	char		**argv = NULL, *buf = NULL, *pw = NULL, *nl;
+	char		  scratch[4096];
 	const char	 *why;
-	size_t		  len = 0;
+	size_t		  len = 0, size = PM_PASS_MAX + 3, line;
 	ssize_t		  n;
-	pid_t		  pid;
-	int		  fds[2] = { -1, -1 }, status;
+	struct timespec	  pause = { 0, 1000 * 1000 };
+	struct pollfd	  pfd;
+	double		  deadline;
+	pid_t		  pid, r;
+	int		  out[2] = { -1, -1 }, ex[2] = { -1, -1 }, status = 0;
+	int		  group, eol = 0, exerr = 0, timedout = 0, stopped = 0;
+	int		  toolong = 0, done = 0;
 
 	if (split_words(a->password_command, &argv, &why) == -1) {
 		err_set(err, EX_CONFIG, "password_command: %s", why);
 		return NULL;
 	}
-	if (pipe2(fds, O_CLOEXEC) == -1)
-		fatalx("pipe: %s", strerror(errno));
+	/* ex: the child's errno if exec fails; closed by a successful exec. */
+	if (pipe2(out, O_CLOEXEC) == -1 || pipe2(ex, O_CLOEXEC) == -1) {
+		err_set(err, EX_OSERR, "password_command %s: cannot start it: "
+		    "pipe: %s", argv[0], strerror(errno));
+		goto fail;
+	}
+	group = !tty_foreground();
+	fflush(stderr);
 	switch ((pid = fork())) {
 	case -1:
-		fatalx("fork: %s", strerror(errno));
+		err_set(err, EX_OSERR, "password_command %s: cannot start it: "
+		    "fork: %s", argv[0], strerror(errno));
+		goto fail;
 	case 0:
-		if (dup2(fds[1], STDOUT_FILENO) == -1)
+		if (group)
+			setpgid(0, 0);
+		if (dup2(out[1], STDOUT_FILENO) != -1) {
+			signal(SIGPIPE, SIG_DFL);
+			execvp(argv[0], argv);
+		}
+		exerr = errno;
+		if (write(ex[1], &exerr, sizeof(exerr)) == -1)
 			_exit(127);
-		signal(SIGPIPE, SIG_DFL);
-		execvp(argv[0], argv);
-		fprintf(stderr, "pullmail: %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	close(fds[1]);
-	buf = xmalloc(PM_PASS_MAX + 1);
-	for (;;) {
-		n = read(fds[0], buf + len, PM_PASS_MAX - len);
+	if (group)
+		setpgid(pid, pid);	/* also here: no race with the child */
+	close(out[1]);
+	close(ex[1]);
+	out[1] = ex[1] = -1;
+	while ((n = read(ex[0], &exerr, sizeof(exerr))) == -1 &&
+	    errno == EINTR)
+		;
+	if (n != sizeof(exerr))
+		exerr = 0;
+
+	buf = xmalloc(size);
+	deadline = mono_now() + a->password_command_timeout;
+	pfd.fd = out[0];
+	pfd.events = POLLIN;
+	while (!exerr) {
+		if (fetch_stop) {
+			stopped = 1;
+			break;
+		}
+		if (slice_ms(deadline) == 0) {
+			timedout = 1;
+			break;
+		}
+		if ((n = poll(&pfd, 1, slice_ms(deadline))) == -1 &&
+		    errno != EINTR)
+			fatalx("poll: %s", strerror(errno));
+		if (n <= 0)
+			continue;	/* a signal, or a slice gone by */
+		if (eol)
+			n = read(out[0], scratch, sizeof(scratch));
+		else
+			n = read(out[0], buf + len, size - 1 - len);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			break;
+			break;		/* the end (or an error: the same) */
+		if (eol) {
+			explicit_bzero(scratch, n);
+			continue;
+		}
+		eol = memchr(buf + len, '\n', n) != NULL;
 		len += n;
-		if (len == PM_PASS_MAX)
+		if (!eol && len == size - 1) {
+			toolong = 1;
 			break;
+		}
 	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	buf[len] = '\0';
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		if (WIFEXITED(status))
-			err_set(err, EX_CONFIG, "password_command %s "
-			    "exited %d", argv[0], WEXITSTATUS(status));
-		else
-			err_set(err, EX_CONFIG, "password_command %s "
-			    "killed by signal %d", argv[0],
-			    WTERMSIG(status));
+	/* Its output is closed: now it ends, or is ended. */
+	while (!exerr && !stopped && !timedout && !toolong) {
+		if ((r = waitpid(pid, &status, WNOHANG)) == pid) {
+			done = 1;
+			break;
+		}
+		if (r == -1 && errno != EINTR)
+			fatalx("waitpid: %s", strerror(errno));
+		if (fetch_stop)
+			stopped = 1;
+		else if (slice_ms(deadline) == 0)
+			timedout = 1;
+		else {
+			nanosleep(&pause, NULL);
+			if (pause.tv_nsec < 50 * 1000 * 1000)
+				pause.tv_nsec *= 2;
+		}
+	}
+	if (!done) {
+		/* What it started in its group goes with it. */
+		kill(group ? -pid : pid, SIGKILL);
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+	}
+
+	if (exerr)
+		err_set(err, EX_CONFIG, "password_command %s: cannot run it: "
+		    "%s", argv[0], strerror(exerr));
+	else if (stopped)
+		err_set(err, EX_TEMPFAIL, "password_command %s: stopped by a "
+		    "signal", argv[0]);
+	else if (timedout)
+		err_set(err, EX_TEMPFAIL, "password_command %s did not finish "
+		    "in %d seconds (password_command_timeout) and was killed",
+		    argv[0], a->password_command_timeout);
+	else if (toolong)
+		err_set(err, EX_CONFIG, "password_command %s printed a first "
+		    "line longer than %d bytes, the limit for a password or "
+		    "token", argv[0], PM_PASS_MAX);
+	else if (WIFSIGNALED(status))
+		err_set(err, EX_CONFIG, "password_command %s was killed by "
+		    "signal %d (%s)", argv[0], WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else if (WEXITSTATUS(status) != 0) {
+		const char *name = sysexit_name(WEXITSTATUS(status));
+
+		err_set(err, EX_CONFIG, "password_command %s exited %d%s%s%s",
+		    argv[0], WEXITSTATUS(status), *name ? " (" : "", name,
+		    *name ? ")" : "");
+	}
+	if (err->status != 0)
 		goto fail;
-	}
-	if ((nl = memchr(buf, '\n', len)) != NULL)
-		*nl = '\0';
-	len = strlen(buf);
-	if (len > 0 && buf[len - 1] == '\r')
-		buf[--len] = '\0';
-	if (len == 0) {
-		err_set(err, EX_CONFIG, "password_command %s printed no "
-		    "password", argv[0]);
-		goto fail;
-	}
-	free_words(argv);
-	return buf;
+	line = (nl = memchr(buf, '\n', len)) != NULL ? (size_t)(nl - buf) :
+	    len;
+	if (line > 0 && buf[line - 1] == '\r')
+		line--;
+	if (len == 0)
+		err_set(err, EX_CONFIG, "password_command %s printed nothing",
+		    argv[0]);
+	else if (line == 0)
+		err_set(err, EX_CONFIG, "password_command %s printed an empty "
+		    "first line", argv[0]);
+	else if (line > PM_PASS_MAX)
+		err_set(err, EX_CONFIG, "password_command %s printed a first "
+		    "line longer than %d bytes, the limit for a password or "
+		    "token", argv[0], PM_PASS_MAX);
+	else if (memchr(buf, '\0', line) != NULL)
+		err_set(err, EX_CONFIG, "password_command %s printed a NUL "
+		    "byte in its first line (a password cannot hold one)",
+		    argv[0]);
+	else
+		pw = xstrndup(buf, line);
 fail:
+	if (out[0] != -1)
+		close(out[0]);
+	if (out[1] != -1)
+		close(out[1]);
+	if (ex[0] != -1)
+		close(ex[0]);
+	if (ex[1] != -1)
+		close(ex[1]);
+	if (buf != NULL)
+		freezero(buf, size);
+	explicit_bzero(scratch, sizeof(scratch));
 	free_words(argv);
-	freezero(buf, PM_PASS_MAX + 1);
-	return NULL;
+	return pw;
 }
 
 /* The next token of a .netrc: blank-separated, or in double quotes. */
@@ -283,8 +437,9 @@ netrc_password(const char *path, const char *host, const char *user,
 }
 
 /*
- * The password for an account, allocated; the caller wipes it with
- * freezero_str once the login is done.
+ * The password for an account, allocated to its size (no byte of it is
+ * left elsewhere in memory); the caller wipes it with freezero_str once
+ * the login is done.
  */
 char *
 auth_password(const struct account *a, struct pm_err *err)
@@ -308,16 +463,22 @@ auth_password(const struct account *a, struct pm_err *err)
 	if (isatty(STDIN_FILENO)) {
 		char prompt[512];
 
-		buf = xmalloc(PM_PASS_MAX + 1);
+		char *pw = NULL;
+
+		/* One byte more than a password may have: too long shows. */
+		buf = xmalloc(PM_PASS_MAX + 2);
 		snprintf(prompt, sizeof(prompt), "Password for %s@%s: ",
 		    a->user, a->host);
-		if (readpassphrase(prompt, buf, PM_PASS_MAX + 1,
-		    RPP_REQUIRE_TTY) == NULL || buf[0] == '\0') {
-			freezero(buf, PM_PASS_MAX + 1);
+		if (readpassphrase(prompt, buf, PM_PASS_MAX + 2,
+		    RPP_REQUIRE_TTY) == NULL || buf[0] == '\0')
 			err_set(err, EX_CONFIG, "no password given");
-			return NULL;
-		}
-		return buf;
+		else if (strlen(buf) > PM_PASS_MAX)
+			err_set(err, EX_CONFIG, "the password typed is longer "
+			    "than %d bytes", PM_PASS_MAX);
+		else
+			pw = xstrdup(buf);
+		freezero(buf, PM_PASS_MAX + 2);
+		return pw;
 	}
 	err_set(err, EX_CONFIG, "no password: set password or "
 	    "password_command, or add the account to ~/.netrc (no terminal "

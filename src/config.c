@@ -72,6 +72,7 @@ static const struct key keys[] = {
 	{ "auth",		K_AUTH,	OFF(auth) },
 	{ "password",		K_STR,	OFF(password) },
 	{ "password_command",	K_CMD,	OFF(password_command) },
+	{ "password_command_timeout", K_SECS, OFF(password_command_timeout) },
 	{ "allow_plaintext",	K_BOOL,	OFF(allow_plaintext) },
 	{ "keep",		K_BOOL,	OFF(keep) },
 	{ "keep_days",		K_DAYS,	OFF(keep_days) },
@@ -830,6 +831,7 @@ account_build(dictionary *d, const char *sect, const char *path,
 	a->received_header = 1;
 	a->mbox_lock_timeout = 30;
 	a->mda_timeout = 300;
+	a->password_command_timeout = 60;
 	for (i = 0; i < NKEYS; i++) {
 		if ((v = lookup(d, sect, keys[i].name, &from)) == NULL)
 			continue;

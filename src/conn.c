@@ -27,47 +27,84 @@
 
 #include "pullmail.h"
 
+#define WAIT_SLICE_MS	1000	/* a wait looks at fetch_stop this often */
+#define STOP_GRACE_MS	1000	/* the server's time to answer, once stopping */
+
 /*
- * Wait until fd is ready for events, or time out. With TLS, called only
- * after OpenSSL asked for it (SSL_ERROR_WANT_READ/WRITE): records may wait
- * in the read buffer (tls.c) while the socket is not readable, so never
- * poll for POLLIN before trying SSL_read; OpenSSL wants to read only once
- * that buffer is empty and the socket had nothing more. Decrypted data
- * ready for SSL_read (SSL_pending) never needs a wait.
+ * Wait until fd is ready for events, for at most timeout_ms. Once stopping
+ * (fetch_stop, set by the first SIGTERM or SIGINT) every wait lasts at most
+ * STOP_GRACE_MS from the moment it sees it: a server that answers still
+ * lets the session end cleanly (fetch.c finishes the message in hand), one
+ * that is silent does not hold us up to the timeout. The signal interrupts
+ * poll (the handler is installed without SA_RESTART); poll is called in
+ * slices all the same, so that one arriving just before the call is seen
+ * within WAIT_SLICE_MS. CW_ERROR leaves errno set.
+ */
+enum conn_wait
+conn_poll(int fd, short events, int timeout_ms)
+{
+	struct pollfd	 pfd;
+	double		 now = mono_now(), end, stop_end = 0, until;
+	int		 n;
+
+	end = now + timeout_ms / 1000.0;
+	pfd.fd = fd;
+	pfd.events = events;
+	for (;;) {
+		if (fetch_stop && stop_end == 0)
+			stop_end = now + STOP_GRACE_MS / 1000.0;
+		if (stop_end != 0 && now >= stop_end && stop_end < end)
+			return CW_STOPPED;
+		if (now >= end)
+			return CW_TIMEOUT;
+		until = stop_end != 0 && stop_end < end ? stop_end : end;
+		if (until > now + WAIT_SLICE_MS / 1000.0)
+			until = now + WAIT_SLICE_MS / 1000.0;
+		n = poll(&pfd, 1, (int)((until - now) * 1000) + 1);
+		if (n > 0)
+			return CW_READY;
+		if (n == -1 && errno != EINTR)
+			return CW_ERROR;
+		now = mono_now();
+	}
+}
+
+/*
+ * Wait until the connection is ready for events, or time out, or stop.
+ * With TLS, called only after OpenSSL asked for it (SSL_ERROR_WANT_READ/
+ * WRITE): records may wait in the read buffer (tls.c) while the socket is
+ * not readable, so never poll for POLLIN before trying SSL_read; OpenSSL
+ * wants to read only once that buffer is empty and the socket had nothing
+ * more. Decrypted data ready for SSL_read (SSL_pending) never needs a wait.
  */
 static int
 conn_wait(struct conn *c, short events, const char *what, struct pm_err *err)
 {
-	struct pollfd	 pfd;
-	int		 n;
-
 	if (c->ssl != NULL && (events & POLLIN) && SSL_pending(c->ssl) > 0)
 		return 0;
-	pfd.fd = c->fd;
-	pfd.events = events;
-	for (;;) {
-		n = poll(&pfd, 1, c->timeout_ms);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			err_set(err, EX_OSERR, "poll: %s", strerror(errno));
-			return -1;
-		}
-		if (n == 0) {
-			err_set(err, EX_TEMPFAIL, "%s: timed out after %d "
-			    "seconds %s", c->host, c->timeout_ms / 1000, what);
-			return -1;
-		}
+	switch (conn_poll(c->fd, events, c->timeout_ms)) {
+	case CW_READY:
 		return 0;
+	case CW_TIMEOUT:
+		err_set(err, EX_TEMPFAIL, "%s: timed out after %d seconds %s",
+		    c->host, c->timeout_ms / 1000, what);
+		break;
+	case CW_STOPPED:
+		err_set(err, EX_TEMPFAIL, "%s: stopped by a signal while %s",
+		    c->host, what);
+		break;
+	case CW_ERROR:
+		err_set(err, EX_OSERR, "poll: %s", strerror(errno));
+		break;
 	}
+	return -1;
 }
 
 static int
 connect_one(struct conn *c, struct addrinfo *ai, char *why, size_t whylen)
 {
-	struct pollfd	 pfd;
 	socklen_t	 len;
-	int		 fd, n, soerr, one = 1;
+	int		 fd, soerr, one = 1;
 
 	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, ai->ai_protocol);
@@ -80,19 +117,23 @@ connect_one(struct conn *c, struct addrinfo *ai, char *why, size_t whylen)
 			snprintf(why, whylen, "%s", strerror(errno));
 			goto fail;
 		}
-		pfd.fd = fd;
-		pfd.events = POLLOUT;
-		do
-			n = poll(&pfd, 1, c->timeout_ms);
-		while (n == -1 && errno == EINTR);
-		if (n == 0) {
+		switch (conn_poll(fd, POLLOUT, c->timeout_ms)) {
+		case CW_READY:
+			break;
+		case CW_TIMEOUT:
 			snprintf(why, whylen, "connection timed out after %d "
 			    "seconds", c->timeout_ms / 1000);
 			goto fail;
+		case CW_STOPPED:
+			snprintf(why, whylen, "stopped by a signal while "
+			    "connecting");
+			goto fail;
+		case CW_ERROR:
+			snprintf(why, whylen, "poll: %s", strerror(errno));
+			goto fail;
 		}
 		len = sizeof(soerr);
-		if (n == -1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr,
-		    &len) == -1) {
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == -1) {
 			snprintf(why, whylen, "%s", strerror(errno));
 			goto fail;
 		}
@@ -134,9 +175,16 @@ conn_open(struct conn *c, const char *host, const char *port, int timeout,
 		    gai_strerror(e));
 		return -1;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next)
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (fetch_stop) {
+			/* Stopping: no next address. */
+			snprintf(why, sizeof(why), "stopped by a signal while "
+			    "connecting");
+			break;
+		}
 		if (connect_one(c, ai, why, sizeof(why)) == 0)
 			break;
+	}
 	freeaddrinfo(res);
 	if (c->fd == -1) {
 		err_set(err, EX_TEMPFAIL, "%s port %s: %s", host, port, why);
@@ -347,10 +395,14 @@ fail:
 	return rv;
 }
 
-/* Close without a TLS close_notify wait: we never need the server's. */
+/*
+ * Close without a TLS close_notify wait: we never need the server's. The
+ * session is over: the secrets registered for it (auth_login) are wiped.
+ */
 void
 conn_close(struct conn *c)
 {
+	log_secret_clear();
 	if (c->ssl != NULL) {
 		SSL_free(c->ssl);
 		c->ssl = NULL;

@@ -872,7 +872,7 @@ fetch_account(struct account *a, const char *statedir,
 	struct plan_policy pol;
 	struct pm_err	 late = { 0, NULL };
 	char		*path = NULL, *password = NULL;
-	int		 lockfd = -1, status, connected = 0;
+	int		 lockfd = -1, status, connected = 0, finished = 0;
 	int		 readonly = opts->check || opts->list;
 	size_t		 i;
 
@@ -980,7 +980,12 @@ fetch_account(struct account *a, const char *statedir,
 			goto out;
 	} else if (run(&s) == -1 || quit(&s) == -1)
 		goto out;
+	finished = 1;
 out:
+	/* Every way here but the last line has failed: never as success. */
+	if (!finished && s.err.status == 0)
+		err_set(&s.err, EX_SOFTWARE, "internal error: the session "
+		    "failed without saying why");
 	/*
 	 * After an error, still record what was delivered whole, so the
 	 * next run deletes it instead of delivering it twice.
@@ -1029,6 +1034,7 @@ out:
 	free(path);
 	if (lockfd != -1)
 		close(lockfd);
+	log_secret_clear();
 	return status;
 }
 

@@ -1,7 +1,9 @@
 /*
  * All of pullmail's output goes through here. Errors always reach stderr;
  * -v adds progress, -vv a protocol trace in which secrets are replaced by
- * "***". Server text is escaped with stravis before it is shown.
+ * "***". Server text is escaped with stravis before it is shown, and any
+ * registered secret in it (the password or token of the account in hand,
+ * a server may echo it in an error) is replaced by "***" first.
  */
 
 #include "config.h"
@@ -20,6 +22,25 @@
 static int	 verbosity;
 static int	 use_syslog;
 
+/*
+ * The secrets of the session in hand, copies of them, wiped when cleared.
+ * A trailing piece of a secret at least SECRET_PIECE_MIN bytes long also
+ * goes: server text is often cut short before it is escaped. A secret
+ * shorter than SECRET_MIN is not worth hiding (and hiding it would leave
+ * no message readable); our own lines, which hold a secret only by
+ * mistake, are checked for those of SECRET_LINE_MIN bytes or more (a
+ * shorter one may be a word: "mail" in every path).
+ */
+#define SECRET_MIN		4
+#define SECRET_PIECE_MIN	4
+#define SECRET_LINE_MIN		8
+struct secret {
+	char	*s;
+	size_t	 len;
+};
+static struct secret	*secrets;
+static size_t		 nsecrets;
+
 void
 log_init(int v, int sl)
 {
@@ -36,17 +57,122 @@ log_verbosity(void)
 }
 
 /*
- * One write(2) per line, so that lines from accounts fetched in parallel
- * (-j) never interleave.
+ * Remember s as a secret: from now on it never shows in what log_vis
+ * returns, nor (SECRET_LINE_MIN bytes or more) in any line logged. One
+ * shorter than SECRET_MIN is ignored.
  */
-static void
+void
+log_secret_add(const char *s)
+{
+	size_t	 len = strlen(s), i;
+
+	if (len < SECRET_MIN)
+		return;
+	for (i = 0; i < nsecrets; i++)
+		if (secrets[i].len == len && memcmp(secrets[i].s, s, len) == 0)
+			return;
+	secrets = xreallocarray(secrets, nsecrets + 1, sizeof(*secrets));
+	secrets[nsecrets].s = xstrndup(s, len);
+	secrets[nsecrets].len = len;
+	nsecrets++;
+}
+
+/* Forget (and wipe) every secret. */
+void
+log_secret_clear(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < nsecrets; i++)
+		freezero(secrets[i].s, secrets[i].len + 1);
+	free(secrets);
+	secrets = NULL;
+	nsecrets = 0;
+}
+
+/*
+ * The length of the secret that starts at s (len bytes left), the longest
+ * if several do, or 0; only secrets of at least min bytes count. With
+ * pieces set, a secret cut short by the end of s counts too, if at least
+ * SECRET_PIECE_MIN bytes of it are there.
+ */
+static size_t
+secret_at(const char *s, size_t len, size_t min, int pieces)
+{
+	size_t	 i, n, best = 0;
+
+	for (i = 0; i < nsecrets; i++) {
+		if ((n = secrets[i].len) < min)
+			continue;
+		if (n > len) {
+			if (!pieces || len < SECRET_PIECE_MIN)
+				continue;
+			n = len;
+		}
+		if (n > best && memcmp(s, secrets[i].s, n) == 0)
+			best = n;
+	}
+	return best;
+}
+
+/*
+ * s (len bytes) with every registered secret of at least min bytes
+ * replaced by "***"; *outlen is the new length, *size what was allocated
+ * (for freezero). NULL if there is nothing to replace.
+ */
+static char *
+redact(const char *s, size_t len, size_t min, int pieces, size_t *outlen,
+    size_t *size)
+{
+	char	*out = NULL;
+	size_t	 i, j = 0, n;
+
+	for (i = 0; i < len; ) {
+		if ((n = secret_at(s + i, len - i, min, pieces)) == 0) {
+			if (out != NULL)
+				out[j++] = s[i];
+			i++;
+			continue;
+		}
+		if (out == NULL) {
+			/* "***" never makes it longer than s plus 3. */
+			*size = len + 4;
+			out = xmalloc(*size);
+			memcpy(out, s, i);
+			j = i;
+		}
+		memcpy(out + j, "***", 3);
+		j += 3;
+		i += n;
+	}
+	if (out != NULL) {
+		out[j] = '\0';
+		*outlen = j;
+	}
+	return out;
+}
+
+/*
+ * One write(2) per line, so that lines from accounts fetched in parallel
+ * (-j) never interleave. A registered secret never gets through, whatever
+ * the line is made of.
+ */
+static void __attribute__((format(printf, 2, 0)))
 vlog(int pri, const char *fmt, va_list ap)
 {
-	char	 buf[4096];
-	int	 n;
+	char	 buf[4096], *r;
+	size_t	 rlen, rsize;
+	int	 n, cut;
 
 	n = snprintf(buf, sizeof(buf), "pullmail: ");
-	vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	cut = vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap) >=
+	    (int)sizeof(buf) - n - 1;
+	/* A line cut short may end with a piece of a secret. */
+	if (nsecrets > 0 && (r = redact(buf + n, strlen(buf + n),
+	    SECRET_LINE_MIN, cut, &rlen, &rsize)) != NULL) {
+		strlcpy(buf + n, r, sizeof(buf) - n - 1);
+		freezero(r, rsize);
+	}
 	if (use_syslog) {
 		syslog(pri, "%s", buf + n);
 		return;
@@ -116,15 +242,26 @@ fatalx(const char *fmt, ...)
 	exit(70);
 }
 
-/* Escape untrusted bytes: control characters, 8-bit bytes, backslash. */
+/*
+ * Escape untrusted bytes: control characters, 8-bit bytes, backslash.
+ * Secrets go first, on the raw bytes (escaping would change how one that
+ * holds such bytes looks), and so does a piece of one that ends s: the
+ * callers often pass a reply cut short.
+ */
 char *
 log_vis(const char *s, size_t len)
 {
-	char	*out;
+	char	*out, *r = NULL;
+	size_t	 rsize = 0;
 
+	if (nsecrets > 0 && (r = redact(s, len, SECRET_MIN, 1, &len,
+	    &rsize)) != NULL)
+		s = r;
 	out = xreallocarray(NULL, len + 1, 4);
 	strnvisx(out, len * 4 + 1, s, len, VIS_CSTYLE | VIS_OCTAL | VIS_TAB |
 	    VIS_NL);
+	if (r != NULL)
+		freezero(r, rsize);
 	return out;
 }
 

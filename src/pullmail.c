@@ -349,6 +349,11 @@ signals(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
+	/*
+	 * No SA_RESTART: a signal must interrupt a poll on a silent server
+	 * (conn.c), so that SIGTERM stops a session at once.
+	 */
+	sa.sa_flags = 0;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

@@ -28,7 +28,7 @@
 #define PM_WINDOW	64		/* pipelined commands in flight */
 #define PM_BATCH_MSGS	64		/* messages per durable batch */
 #define PM_BATCH_BYTES	(16 * 1024 * 1024) /* bytes per durable batch */
-#define PM_PASS_MAX	8192		/* a password or token */
+#define PM_PASS_MAX	65536		/* a password or token (OAuth: KBs) */
 #define PM_CMD_MAX	255		/* RFC 2449: a command line, CRLF excluded */
 
 /*
@@ -78,6 +78,7 @@ struct account {
 	int			 auth;		/* enum auth_mech */
 	char			*password;	/* wiped when freed */
 	char			*password_command;
+	int			 password_command_timeout; /* seconds */
 	int			 allow_plaintext;
 	int			 keep;
 	int			 keep_days;
@@ -198,7 +199,10 @@ int	 write_all(int, const char *, size_t);
 /*
  * log.c: all output. Errors always reach stderr; info needs -v (or a
  * terminal); the protocol trace needs -vv and hides secrets. Anything that
- * came from the network goes through log_vis first.
+ * came from the network goes through log_vis first. A secret registered
+ * with log_secret_add (4 bytes or more) shows as "***" in whatever log_vis
+ * returns, and (8 bytes or more) in every line logged, until
+ * log_secret_clear wipes the registry.
  */
 void	 log_init(int, int);
 int	 log_verbosity(void);
@@ -208,6 +212,8 @@ void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_trace(int, const char *, size_t);
 char	*log_vis(const char *, size_t);
+void	 log_secret_add(const char *);
+void	 log_secret_clear(void);
 __attribute__((noreturn))
 void	 fatalx(const char *, ...) __attribute__((format(printf, 1, 2)));
 
@@ -225,7 +231,9 @@ int	 conf_parse_size(const char *, uint64_t *);
 
 /*
  * conn.c: a TCP connection, optionally TLS, with a timeout on every wait,
- * a bounded read buffer and a write buffer.
+ * a bounded read buffer and a write buffer. Once fetch_stop is set, a wait
+ * fails (EX_TEMPFAIL) if the server stays silent for a second. conn_close
+ * also wipes the secrets registered for the session (log_secret_clear).
  */
 struct conn {
 	int		 fd;
@@ -244,6 +252,14 @@ struct conn {
 	int		 ca_lazy;	/* system CA file not loaded yet */
 	long		 verify_result;
 };
+/* conn_poll: ready, timed out, stopped (fetch_stop), poll failed. */
+enum conn_wait {
+	CW_READY,
+	CW_TIMEOUT,
+	CW_STOPPED,
+	CW_ERROR
+};
+enum conn_wait conn_poll(int, short, int);
 int	 conn_open(struct conn *, const char *, const char *, int,
 	    struct pm_err *);
 int	 conn_tls(struct conn *, const struct account *, struct pm_err *);

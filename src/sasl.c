@@ -139,7 +139,12 @@ offered(const struct pop3 *p, const char *mech)
 	return 0;
 }
 
-/* Send a SASL response (base64 of data) and read the reply. */
+/*
+ * Send a SASL response (base64 of data) and read the reply. The response
+ * is registered as a secret (log_secret_add), like every one auth_cmd
+ * sends: PLAIN, LOGIN and the OAuth mechanisms carry the password or token
+ * in it, and a server that echoes it must not get it shown.
+ */
 static int
 respond(struct pop3 *p, const unsigned char *data, size_t len,
     const char **challenge)
@@ -147,6 +152,7 @@ respond(struct pop3 *p, const unsigned char *data, size_t len,
 	char	*b = b64_encode(data, len);
 	int	 r;
 
+	log_secret_add(b);
 	r = pop3_auth_step(p, b, challenge);
 	freezero(b, strlen(b));
 	return r;
@@ -179,6 +185,7 @@ auth_cmd(struct pop3 *p, const char *mech, const unsigned char *ir,
 		return r;
 	}
 	b = b64_encode(ir, irlen);
+	log_secret_add(b);
 	if (!twostep && strlen("AUTH  ") + strlen(mech) +
 	    (irlen == 0 ? 1 : strlen(b)) <= PM_CMD_MAX) {
 		xasprintf(&line, "AUTH %s %s", mech, irlen == 0 ? "=" : b);
@@ -198,26 +205,37 @@ auth_cmd(struct pop3 *p, const char *mech, const unsigned char *ir,
 }
 
 /*
- * The end of an exchange: +OK is success, -ERR refusal; an unexpected
- * challenge is answered with "*" (cancel) and counts as refusal.
+ * The end of an exchange, r as pop3_auth_step returned it: +OK is success,
+ * -ERR refusal. An unexpected challenge in a SASL exchange is answered with
+ * "*" (cancel) and counts as refusal if the server then says -ERR; one
+ * that answers the cancel with +OK, or with yet another challenge (a
+ * server that will not end the exchange), is a protocol error. USER, PASS
+ * and APOP (sasl 0) are no SASL exchange: a continuation there is a
+ * protocol error at once. Every -1 comes with p->err set.
  */
 static int
-finish(struct pop3 *p, int r, const char *mech)
+finish(struct pop3 *p, int r, const char *mech, int sasl)
 {
 	const char	*c;
 
 	if (r == 0)
 		return 0;
+	if (r == 1 && !sasl) {
+		err_set(p->err, EX_PROTOCOL, "%s: protocol error: a SASL "
+		    "continuation (\"+\") during the %s login", p->conn.host,
+		    mech);
+		return -1;
+	}
 	if (r == 1) {
 		r = pop3_auth_step(p, "*", &c);
-		if (r == -1)
-			return -1;
-		if (r == 0) {
+		if (r == 0)
 			err_set(p->err, EX_PROTOCOL, "%s: protocol error: "
 			    "login accepted after it was cancelled",
 			    p->conn.host);
-			return -1;
-		}
+		else if (r == 1)
+			err_set(p->err, EX_PROTOCOL, "%s: protocol error: the "
+			    "server did not end the %s exchange when it was "
+			    "cancelled", p->conn.host, mech);
 	}
 	if (r == 2)
 		pop3_auth_refused(p, mech, NULL);
@@ -235,11 +253,11 @@ login_user(struct pop3 *p, const char *user, const char *pass)
 	r = pop3_auth_step(p, line, &c);
 	free(line);
 	if (r != 0)
-		return finish(p, r, "USER");
+		return finish(p, r, "USER", 0);
 	xasprintf(&line, "PASS %s", pass);
 	r = pop3_auth_step(p, line, &c);
 	freezero(line, strlen(line));
-	return finish(p, r, "USER");
+	return finish(p, r, "USER", 0);
 }
 
 static void
@@ -277,7 +295,7 @@ login_apop(struct pop3 *p, const char *user, const char *pass)
 	xasprintf(&line, "APOP %s %s", user, digest);
 	r = pop3_auth_step(p, line, &c);
 	free(line);
-	return finish(p, r, "APOP");
+	return finish(p, r, "APOP", 0);
 }
 
 static int
@@ -295,7 +313,7 @@ login_plain(struct pop3 *p, const char *user, const char *pass)
 	memcpy(buf + ul + 2, pass, pl);
 	r = auth_cmd(p, "PLAIN", buf, len, 0, &c, NULL);
 	freezero(buf, len);
-	return finish(p, r, "PLAIN");
+	return finish(p, r, "PLAIN", 1);
 }
 
 static int
@@ -305,12 +323,12 @@ login_login(struct pop3 *p, const char *user, const char *pass)
 	int		 r;
 
 	if ((r = auth_cmd(p, "LOGIN", NULL, 0, 0, &c, NULL)) != 1)
-		return finish(p, r, "LOGIN");
+		return finish(p, r, "LOGIN", 1);
 	if ((r = respond(p, (const unsigned char *)user, strlen(user),
 	    &c)) != 1)
-		return finish(p, r, "LOGIN");
+		return finish(p, r, "LOGIN", 1);
 	r = respond(p, (const unsigned char *)pass, strlen(pass), &c);
-	return finish(p, r, "LOGIN");
+	return finish(p, r, "LOGIN", 1);
 }
 
 static int
@@ -324,7 +342,7 @@ login_cram(struct pop3 *p, const char *user, const char *pass)
 	int		 r;
 
 	if ((r = auth_cmd(p, "CRAM-MD5", NULL, 0, 0, &c, NULL)) != 1)
-		return finish(p, r, "CRAM-MD5");
+		return finish(p, r, "CRAM-MD5", 1);
 	if ((chal = b64_decode(c, &clen)) == NULL) {
 		err_set(p->err, EX_PROTOCOL, "%s: protocol error: bad CRAM-MD5 "
 		    "challenge", p->conn.host);
@@ -337,7 +355,7 @@ login_cram(struct pop3 *p, const char *user, const char *pass)
 	xasprintf(&resp, "%s %s", user, digest);
 	r = respond(p, (unsigned char *)resp, strlen(resp), &c);
 	free(resp);
-	return finish(p, r, "CRAM-MD5");
+	return finish(p, r, "CRAM-MD5", 1);
 }
 
 /* The value of attribute "k=" in a SCRAM message, or NULL. */
@@ -405,7 +423,7 @@ login_scram(struct pop3 *p, const char *user, const char *pass,
 		free(gs2);
 	}
 	if (r != 1) {
-		rv = finish(p, r, mech);
+		rv = finish(p, r, mech, 1);
 		goto out;
 	}
 	if ((dec = b64_decode(c, &sflen)) == NULL ||
@@ -451,7 +469,7 @@ login_scram(struct pop3 *p, const char *user, const char *pass,
 			    "prove it knows the password", p->conn.host, mech);
 			goto out;
 		}
-		rv = finish(p, r, mech);
+		rv = finish(p, r, mech, 1);
 		goto out;
 	}
 	if ((sfinal = b64_decode(c, &sflen)) == NULL ||
@@ -473,7 +491,7 @@ login_scram(struct pop3 *p, const char *user, const char *pass,
 		}
 	}
 	r = pop3_auth_step(p, "", &c);
-	rv = finish(p, r, mech);
+	rv = finish(p, r, mech, 1);
 	goto out;
 bad:
 	err_set(p->err, EX_PROTOCOL, "%s: protocol error: malformed %s "
@@ -589,8 +607,9 @@ choose(const struct pop3 *p, int encrypted)
 	return AUTH_USER;
 }
 
-int
-auth_login(struct pop3 *p, const char *secret)
+/* Log in with the account's mechanism; *mp says which one it was. */
+static int
+login(struct pop3 *p, const char *secret, int *mp)
 {
 	const struct account	*a = p->acct;
 	int			 encrypted = p->conn.ssl != NULL;
@@ -616,6 +635,7 @@ auth_login(struct pop3 *p, const char *secret)
 		    m == AUTH_OAUTHBEARER ? "token" : "password");
 		return -1;
 	}
+	*mp = m;
 	log_debug("%s: logging in with %s", a->name, auth_mech_name(m));
 	switch (m) {
 	case AUTH_USER:
@@ -641,8 +661,36 @@ auth_login(struct pop3 *p, const char *secret)
 	case AUTH_EXTERNAL: {
 		const char *c;
 		return finish(p, auth_cmd(p, "EXTERNAL", (unsigned char *)"",
-		    0, 0, &c, NULL), "EXTERNAL");
+		    0, 0, &c, NULL), "EXTERNAL", 1);
 	}
 	}
 	fatalx("auth_login: mechanism %d", m);
+}
+
+/*
+ * Log in: 0 when the server accepted the login, else -1 with p->err set.
+ * A failure that set no error would end the account with status 0, as if
+ * the login had worked and the mailbox were empty: whatever path forgot
+ * its error, the failure is reported here as the bug it is.
+ *
+ * The secret (password or token; NULL for EXTERNAL) and the SASL responses
+ * made of it become the session's registered secrets (log_secret_add), so
+ * that no server text shown from now on can reveal them; closing the
+ * connection (conn_close) forgets them.
+ */
+int
+auth_login(struct pop3 *p, const char *secret)
+{
+	int	 m = p->acct->auth, r;
+
+	log_secret_clear();
+	if (secret != NULL)
+		log_secret_add(secret);
+	r = login(p, secret, &m);
+	if (r != 0 && p->err->status == 0) {
+		err_set(p->err, EX_SOFTWARE, "internal error: the %s login "
+		    "failed without saying why", auth_mech_name(m));
+		r = -1;
+	}
+	return r;
 }

@@ -34,24 +34,23 @@ is_ip_literal(const char *host)
 static int
 tls_wait(struct conn *c, int e, struct pm_err *err)
 {
-	struct pollfd	 pfd;
-	int		 n;
-
-	pfd.fd = c->fd;
-	pfd.events = e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT;
-	do
-		n = poll(&pfd, 1, c->timeout_ms);
-	while (n == -1 && errno == EINTR);
-	if (n == 0) {
+	switch (conn_poll(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+	    c->timeout_ms)) {
+	case CW_READY:
+		return 0;
+	case CW_TIMEOUT:
 		err_set(err, EX_TEMPFAIL, "%s: TLS handshake timed out after "
 		    "%d seconds", c->host, c->timeout_ms / 1000);
-		return -1;
-	}
-	if (n == -1) {
+		break;
+	case CW_STOPPED:
+		err_set(err, EX_TEMPFAIL, "%s: stopped by a signal during the "
+		    "TLS handshake", c->host);
+		break;
+	case CW_ERROR:
 		err_set(err, EX_OSERR, "poll: %s", strerror(errno));
-		return -1;
+		break;
 	}
-	return 0;
+	return -1;
 }
 
 /*

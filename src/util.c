@@ -355,11 +355,16 @@ obuf_write(struct obuf *o, const char *s, size_t n)
 	return 0;
 }
 
+/*
+ * Wipe and free a string allocated to its size (xstrdup, xstrndup,
+ * xasprintf): all of it, its NUL included. A string in a larger buffer
+ * must be wiped with that buffer's size instead.
+ */
 void
 freezero_str(char *s)
 {
 	if (s != NULL)
-		freezero(s, strlen(s));
+		freezero(s, strlen(s) + 1);
 }
 
 /* write(2) all of buf, through short writes and EINTR. */

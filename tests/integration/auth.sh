@@ -492,5 +492,41 @@ is "$PM_RC" 0 "auto, no TLS, allow_plaintext = yes, only USER/PASS: exit status 
 contains "$PM_ERR" "logging in with user" "auto, allow_plaintext = yes, only USER/PASS: logging in with user"
 is "$(maildir_count "$FAKE_MD")" 3 "auto, allow_plaintext = yes, only USER/PASS: 3 messages delivered"
 
+# ------------------------- a server that never ends the exchange
+
+# plus-always: fakepop answers every line of the login with "+ ", the
+# client's "*" cancel too. Every mechanism must fail with a protocol error
+# (76) and one line saying so: never status 0 and "no new messages"
+# (the cancel answered "+ " used to end the login with no error set).
+# Over STARTTLS, so that EXTERNAL (a client certificate: fakepop's own)
+# is tried too.
+fake_start --sasl "PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256 XOAUTH2 OAUTHBEARER EXTERNAL" \
+	--token "$TOKEN" --fault plus-always@all \
+	--tls-cert "$T/fake-cert.pem" --tls-key "$T/fake-key.pem"
+for m in user apop plain login cram-md5 scram-sha-1 scram-sha-256 xoauth2 \
+	oauthbearer external; do
+	label="plus-always, auth = $m"
+	: >"$FAKE_LOG"
+	extra=()
+	[ "$m" = external ] && extra=(-password_command \
+		"client_cert=$T/fake-cert.pem" "client_key=$T/fake-key.pem")
+	fake_config "$m" tls=starttls "ca_file=$T/fake-cert.pem" \
+		allow_plaintext=no "${extra[@]}"
+	run_pm
+	is "$PM_RC" 76 "$label: exit status 76" || { show_pm; diag "$(cat "$FAKE_LOG")"; }
+	contains "$PM_ERR" "$ACCOUNT: 127.0.0.1: protocol error: " \
+		"$label: the error says it is a protocol error"
+	is "$(line_count "$PM_ERR")" 1 "$label: one line on stderr"
+	lacks "$PM_OUT" "no new messages" "$label: no summary line"
+	ok "$label: fakepop answered with \"+ \"" test "$(tr_count '^S: plus-always')" -ge 1
+	case $m in
+	user | apop) ;;
+	scram-*) ;;	# its empty challenge is malformed: no cancel needed
+	*) is "$(tr_count '^C: \*$')" 1 "$label: the client cancelled once with *" ;;
+	esac
+	lacks "$PM_ERR" "${TOKEN:5:40}" "$label: the token is not in stderr"
+	is "$(count_files "$FAKE_SRV")" 3 "$label: nothing fetched"
+done
+
 fake_stop
 done_testing

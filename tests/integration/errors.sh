@@ -1,7 +1,10 @@
 #!/bin/bash
 # errors.sh - login refused, connection refused, usage and configuration
 # errors, several accounts with one failing, the -vv trace hiding the
-# password, ~/.netrc that cannot be used.
+# password, a password_command that fails (hangs, prints nothing, too much
+# or a NUL byte, exits non-zero, cannot be started), SIGTERM while the
+# server is silent (tests/lib/fakepop.py) or password_command hangs,
+# ~/.netrc that cannot be used.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -169,6 +172,173 @@ run_pm -vv
 is "$PM_RC" 77 "-vv, wrong password: exit status 77" || show_pm
 contains "$PM_ERR" "> PASS ***" "-vv, wrong password: the trace shows PASS ***"
 lacks "$PM_OUT$PM_ERR" "Wrong-Secret-99" "-vv, wrong password: the password is not shown"
+
+# password_command: one clear line for each way it can fail, nothing
+# fetched; 78 but for a hang, a temporary failure (75). The output is at
+# most one line of 64 KiB that is the password, never cut short.
+BIN=$T/bin
+mkdir -p "$BIN"
+printf '#!/bin/sh\nexec sleep 300\n' >"$BIN/hang"
+printf '#!/bin/sh\nexit 0\n' >"$BIN/silent"
+printf '#!/bin/sh\necho "%s"\nexit 1\n' "$POP3_PASS" >"$BIN/fails"
+printf '#!/bin/sh\nkill -KILL $$\n' >"$BIN/killed"
+printf '#!/bin/sh\nprintf "%s\\000x\\n"\n' "$POP3_PASS" >"$BIN/nul"
+# the password and 70000 bytes more on its line: once cut to the limit, a
+# wrong password; it must be refused instead
+printf '#!/bin/sh\nprintf "%s"; head -c 70000 /dev/zero | tr "\\\\000" x; echo\n' \
+	"$POP3_PASS" >"$BIN/huge"
+chmod 0755 "$BIN"/*
+pwcmd_fails() { # LABEL STATUS MESSAGE COMMAND [KEY=VALUE...]
+	local label=$1 rc=$2 msg=$3 cmd=$4
+	shift 4
+	write_config "${good[@]}" -password "password_command=$cmd" "$@"
+	run_pm
+	is "$PM_RC" "$rc" "$label: exit status $rc" || show_pm
+	is "$PM_ERR" "pullmail: $ACCOUNT: $msg" "$label: one line saying so"
+	is "$(server_count)" "$srv0" "$label: nothing fetched"
+}
+seed 1
+srv0=$(server_count)
+pwcmd_fails "password_command hangs" 75 \
+	"password_command $BIN/hang did not finish in 1 seconds (password_command_timeout) and was killed" \
+	"$BIN/hang" password_command_timeout=1
+pwcmd_fails "password_command prints nothing" 78 \
+	"password_command $BIN/silent printed nothing" "$BIN/silent"
+pwcmd_fails "password_command exits 1" 78 \
+	"password_command $BIN/fails exited 1" "$BIN/fails"
+lacks "$PM_ERR" "$POP3_PASS" "password_command exits 1: what it printed is not shown"
+pwcmd_fails "password_command killed by a signal" 78 \
+	"password_command $BIN/killed was killed by signal 9 (Killed)" "$BIN/killed"
+pwcmd_fails "password_command cannot be started" 78 \
+	"password_command $T/no-such-command: cannot run it: No such file or directory" \
+	"$T/no-such-command"
+pwcmd_fails "password_command prints a NUL byte" 78 \
+	"password_command $BIN/nul printed a NUL byte in its first line (a password cannot hold one)" \
+	"$BIN/nul"
+pwcmd_fails "password_command prints 70 KB" 78 \
+	"password_command $BIN/huge printed a first line longer than 65536 bytes, the limit for a password or token" \
+	"$BIN/huge"
+# SIGTERM while password_command hangs: stopped at once (75), the command
+# killed; not after password_command_timeout (300 s here; the bound of
+# 20 s below is far less)
+printf '#!/bin/sh\necho $$ >"%s"\nexec sleep 300\n' "$T/hang.pid" >"$BIN/hang2"
+chmod 0755 "$BIN/hang2"
+rm -f "$T/hang.pid"
+write_config "${good[@]}" -password "password_command=$BIN/hang2" \
+	password_command_timeout=300
+(cd "$T" && exec env -u XDG_CONFIG_HOME HOME="$PM_HOME" XDG_STATE_HOME="$PM_STATE" \
+	"$PULLMAIL" </dev/null >"$T/pm.out" 2>"$T/pm.err") &
+pid=$!
+track_pid "$pid"
+for _ in $(seq 200); do
+	[ -s "$T/hang.pid" ] && break
+	sleep 0.05
+done
+ok "SIGTERM, password_command hangs: the command started" test -s "$T/hang.pid"
+kill -TERM "$pid"
+for _ in $(seq 200); do
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.1
+done
+ok "SIGTERM, password_command hangs: pullmail ended within 20 s" \
+	eval '! kill -0 "$pid" 2>/dev/null'
+kill -KILL "$pid" 2>/dev/null
+wait "$pid"
+PM_RC=$?
+untrack_pid "$pid"
+PM_ERR=$(cat "$T/pm.err")
+is "$PM_RC" 75 "SIGTERM, password_command hangs: exit status 75" || show_pm
+is "$PM_ERR" "pullmail: $ACCOUNT: password_command $BIN/hang2: stopped by a signal" \
+	"SIGTERM, password_command hangs: one line saying so"
+hpid=$(cat "$T/hang.pid")
+for _ in $(seq 50); do
+	kill -0 "$hpid" 2>/dev/null || break
+	sleep 0.1
+done
+ok "SIGTERM, password_command hangs: the command was killed" \
+	eval '! kill -0 "$hpid" 2>/dev/null || grep -q "^[^ ]* ([^)]*) Z" /proc/$hpid/stat'
+
+# the timeout is a duration like the others, and --dump-config shows it
+write_config "${good[@]}" password_command_timeout=0
+run_pm --dump-config
+is "$PM_RC" 78 "password_command_timeout = 0: exit status 78" || show_pm
+is "$PM_ERR" "pullmail: $CONFIG: [$ACCOUNT] password_command_timeout: \"0\" is not a number of seconds from 1 to 86400" \
+	"password_command_timeout = 0: the message"
+write_config "${good[@]}"
+run_pm --dump-config
+contains "$PM_OUT" "password_command_timeout = 60" "--dump-config: password_command_timeout = 60, the default"
+write_config "${good[@]}" password_command_timeout=5
+run_pm --dump-config
+contains "$PM_OUT" "password_command_timeout = 5" "--dump-config: password_command_timeout = 5 as set"
+run_pm
+is "$PM_RC" 0 "the account fetched after all that" || show_pm
+is "$(server_count)" 0 "the account fetched after all that: server empty"
+
+# SIGTERM while the server is silent: the session ends within a second or
+# so, not after timeout (300 s here: a pass cannot be the timeout; 20 s is
+# the bound). Exit 75, one clear line; nothing of the message cut short is
+# delivered, what was delivered whole before it is kept, and nothing is
+# deleted on the server (no QUIT).
+FAKE_MAIL=$T/fakemail
+"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$FAKE_MAIL" --count 4 --seed 4343 >/dev/null ||
+	bail_out "genmail.py failed"
+stall_term() { # LABEL FAULT DELIVERED
+	local label=$1 fault=$2 want=$3 pid rc
+	fake_start --fault "$fault"
+	write_config none "$FAKE_PORT" 127.0.0.1 user=u 'password="p"' auth=user \
+		allow_plaintext=yes timeout=300 "maildir=$FAKE_MD"
+	(cd "$T" && exec env -u XDG_CONFIG_HOME HOME="$PM_HOME" XDG_STATE_HOME="$PM_STATE" \
+		"$PULLMAIL" </dev/null >"$T/pm.out" 2>"$T/pm.err") &
+	pid=$!
+	track_pid "$pid"
+	for _ in $(seq 200); do
+		grep -q '^S: stalling$' "$FAKE_LOG" && break
+		sleep 0.05
+	done
+	ok "$label: fakepop went silent" grep -q '^S: stalling$' "$FAKE_LOG"
+	# the messages before the stalled one delivered (in tmp/ until the
+	# batch is synced), the stalled one begun
+	if [ "$want" != 0 ]; then
+		for _ in $(seq 200); do
+			[ "$(count_files "$FAKE_MD/tmp")" -gt "$want" ] && break
+			sleep 0.05
+		done
+		ok "$label: pullmail is in message $((want + 1))" \
+			test "$(count_files "$FAKE_MD/tmp")" -gt "$want"
+	fi
+	kill -TERM "$pid"
+	for _ in $(seq 200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	ok "$label: pullmail ended within 20 s of SIGTERM (timeout = 300)" \
+		eval '! kill -0 "$pid" 2>/dev/null'
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid"
+	PM_RC=$?
+	untrack_pid "$pid"
+	PM_OUT=$(cat "$T/pm.out")
+	PM_ERR=$(cat "$T/pm.err")
+	is "$PM_RC" 75 "$label: exit status 75" || { show_pm; diag "$(cat "$FAKE_LOG")"; }
+	if [ "$want" = 0 ]; then
+		is "$PM_ERR" "pullmail: $ACCOUNT: 127.0.0.1: stopped by a signal while waiting for the server" \
+			"$label: one line saying so"
+	else
+		is "$(printf '%s\n' "$PM_ERR" | head -n 1)" \
+			"pullmail: $ACCOUNT: 127.0.0.1: stopped by a signal while waiting for the server" \
+			"$label: the error says so"
+		contains "$PM_ERR" "the $want messages delivered before the error are safe in" \
+			"$label: and that the messages delivered whole are kept"
+	fi
+	is "$(maildir_count "$FAKE_MD")" "$want" "$label: $want messages delivered"
+	is "$(count_files "$FAKE_MD/tmp")" 0 "$label: nothing left in tmp/"
+	is "$(count_files "$FAKE_SRV")" 4 "$label: nothing deleted on the server"
+	is "$(grep -c '^C: \(DELE\|QUIT\)' "$FAKE_LOG")" 0 "$label: no DELE or QUIT sent"
+}
+stall_term "SIGTERM, silent greeting" stall-greeting 0
+stall_term "SIGTERM, stalled in message 1" stall-mid-retr=1 0
+stall_term "SIGTERM, stalled in message 3" stall-mid-retr=3 2
+fake_stop
 
 # ~/.netrc: a dotfile manager's symlink is followed; a FIFO, a directory,
 # a group-readable file and another user's are errors (78), never passed

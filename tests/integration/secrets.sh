@@ -4,7 +4,8 @@
 # distinctive token (fakepop), run pullmail at every verbosity (-q, default,
 # -v, -vv) in every mode that prints (a fetch with each mechanism, -c, -l,
 # --dump-config, a refused login, a failed certificate verification, a
-# protocol error, daemon mode, a password typed at a terminal) and look for
+# protocol error, daemon mode, a password typed at a terminal, a server that
+# quotes the password or token in its refusal) and look for
 # the secrets - as they are, and in base64 as SASL carries them - in stdout,
 # stderr and every file pullmail wrote (state directory, Maildirs, HOME).
 # Also: the command lines and environments of a running pullmail, of its
@@ -78,7 +79,7 @@ EOF
 
 # leaks FILE-OR-DIR...: print "where: what" for each needle found (at most 8)
 leaks() {
-	grep -rFaoH -f "$IN/needles" -- "$@" 2>/dev/null | cut -c1-160 | head -8
+	LC_ALL=C grep -rFaoH -f "$IN/needles" -- "$@" 2>/dev/null | cut -c1-160 | head -8
 }
 
 # scan_set: what pullmail may have written: its stdout and stderr, the state
@@ -394,6 +395,58 @@ for v in "${VERBS[@]}"; do
 		refill
 		tconf "$m"
 		case_run "token, fetch, $m after a bare \"+\"" 0 "$v"
+	done
+done
+fake_stop
+
+# ====================================== a server that echoes the secret
+
+# fakepop's echo-secret refuses the login quoting what it was given: the
+# argument of PASS, the PLAIN credentials (base64 and decoded), the token
+# and its base64. The server's text is shown, at every verbosity (-q
+# included: it is an error), but with "***" for the secret. ODD, a
+# password with a backslash and an 8-bit character, looks different once
+# escaped: it must be redacted before, so its escaped form is a needle too.
+ODD='Odd\Pw-é-#9x'
+printf '%s\n' "$ODD" >"$IN/odd.txt"
+printf '#!/bin/sh\nexec cat "%s"\n' "$IN/odd.txt" >"$IN/odd.sh"
+chmod 0700 "$IN/odd.sh"
+py - "$ODD" >>"$IN/needles" <<'EOF' || bail_out "needles"
+import base64, os, sys
+s = os.fsencode(sys.argv[1])
+b64 = lambda b: base64.b64encode(b)
+def vis(b):     # as log_vis (strnvisx VIS_CSTYLE | VIS_OCTAL) shows it
+    return "".join("\\\\" if c == 0x5c else chr(c) if 0x20 <= c < 0x7f
+                   else "\\%03o" % c for c in b).encode()
+out = [s, s[:10], s[-10:], vis(s), b64(b"\0u\0" + s)]
+for a in range(3):
+    enc = b64(b"\0" * a + s)
+    out.append(enc[4 if a else 0:len(enc) - 4])
+sys.stdout.buffer.write(b"\n".join(out) + b"\n")
+EOF
+printf 'refused: %s\n' 'Odd\\Pw-\303\251-#9x' >"$IN/probe7"
+ok "detector finds the odd password escaped" test -n "$(leaks "$IN/probe7")"
+
+for v in "${VERBS[@]}"; do
+	fake_start --sasl "PLAIN XOAUTH2 OAUTHBEARER" --token "$TOKEN" \
+		--fault echo-secret@all
+	for m in user plain; do
+		for pw in pass odd; do
+			write_config none "$FAKE_PORT" 127.0.0.1 user=u -password \
+				"password_command=$IN/$pw.sh" "auth=$m" \
+				allow_plaintext=yes timeout=5 "maildir=$MD/fake"
+			case_run "$pw password echoed by the server, auth = $m" 77 "$v"
+			contains "$PM_ERR" "login refused (${m^^}): [AUTH] " \
+				"$pw password echoed, auth = $m [$v]: the server's text is shown"
+			contains "$PM_ERR" "***" \
+				"$pw password echoed, auth = $m [$v]: with *** for the secret"
+		done
+	done
+	for m in xoauth2 oauthbearer; do
+		tconf "$m"
+		case_run "token echoed by the server, $m" 77 "$v"
+		contains "$PM_ERR" "[AUTH] token *** refused (***)" \
+			"token echoed, $m [$v]: the server's text with *** for the token"
 	done
 done
 fake_stop

@@ -91,6 +91,19 @@ should not send); read again at each login, so a test can change it
 between sessions (a UIDL reused, copies sharing one). Unlisted names keep
 their own.
 
+
+The login faults (any mechanism):
+    plus-always      every line before the login but CAPA, STLS, NOOP and
+                     QUIT (USER, PASS, APOP, AUTH, each SASL response and
+                     the client's "*" cancel alike) is answered "+ " and
+                     logged "S: plus-always: + sent" (a SASL response as
+                     "C: ***", the cancel as "C: *"); the greeting carries
+                     an APOP timestamp; nobody ever logs in
+    echo-secret      a refusal that quotes the secret: PASS gets -ERR
+                     [AUTH] wrong password ARG; AUTH PLAIN (either form)
+                     -ERR [AUTH] bad credentials B64 = DECODED (the NULs
+                     as "|"); XOAUTH2 and OAUTHBEARER -ERR [AUTH] token
+                     TOKEN refused (B64)
 Transcript lines: "S: output N bytes" (sent in the connection, logged
 just before "S: closed C"), "C: AUTH MECH ***" (initial response hidden),
 "C: ***" for a token line, "S: MECH accepted (initial
@@ -98,6 +111,8 @@ response|continuation)", "S: MECH initial response refused", "S: MECH
 without initial response refused", "S: MECH error challenge sent", "S: MECH
 error acknowledged correctly", "V: MECH wrong acknowledgement ...", "V: MECH
 malformed ...".
+A stall (stall-greeting, stall-mid-retr, unterminated-uidl) logs "S:
+stalling" once what comes before the silence has been sent.
 
 PLAIN (RFC 4616), with "PLAIN" in --sasl: user u and the --password, as an
 initial response or after "+ "; "S: PLAIN accepted (initial
@@ -175,6 +190,8 @@ FAULTS = {
     "oauth-error": None,
     "oauth-bare-plus": None,
     "oauth-error-malformed": None,
+    "plus-always": None,
+    "echo-secret": None,
 }
 
 # faults whose count may be 0 (a byte offset, a rotation)
@@ -188,6 +205,10 @@ OAUTH_ERROR = json.dumps({"status": "401", "schemes": "bearer",
 # escape-in-capa: terminal escapes (clear screen, set title, bell)
 ESC_GREETING = b"fakepop \x1b[2J\x1b]0;pwned\x07ready"
 ESC_CAPA = b"X-EVIL \x1b[31mred\x1b[0m\x07"
+# plus-always: a greeting timestamp, so that APOP can be tried too
+APOP_TS = b"<4711.1700000000@fakepop>"
+# plus-always: the commands still answered as usual before the login
+PLUS_SPARED = {b"CAPA", b"STLS", b"QUIT", b"NOOP"}
 CMD_MAX = 255           # octets in a command line, CRLF excluded (RFC 2449)
 SAFETY_NET = 120        # seconds before the server exits by itself
 IDLE = 60               # seconds a client may stay silent
@@ -412,6 +433,7 @@ class Session:
         raise Drop()
 
     def stall(self):
+        self.srv.log("S: stalling")
         self.wait_peer(STALL)
         raise Drop()
 
@@ -501,15 +523,21 @@ class Session:
             self.send(b"+OK " + b"x" * 4996 + b"\r\n")
         elif self.fault("escape-in-capa", fire=False):
             self.ok(ESC_GREETING)
+        elif self.fault("plus-always", fire=False):
+            self.ok(b"fakepop ready " + APOP_TS)
         else:
             self.ok(b"fakepop ready")
         while True:
             line = self.readline()
             self.line = line
             tag = self.recvs
-            self.log_cmd(line)
             words = line.split(b" ")
             cmd, args = words[0].upper(), [w for w in words[1:] if w]
+            if self.state == "auth" and cmd not in PLUS_SPARED and \
+                    self.fault("plus-always", fire=False):
+                self.plus_always(cmd)
+                continue
+            self.log_cmd(line)
             handler = getattr(self, "cmd_" + cmd.decode("latin-1"), None)
             if handler is None or \
                     (self.state == "auth") != (cmd in AUTH_CMDS) and \
@@ -524,6 +552,16 @@ class Session:
                     self.fault("no-pipelining", fire=False):
                 self.pipelined_noted = True
                 self.srv.log("V: commands pipelined without PIPELINING")
+
+    def plus_always(self, cmd):
+        """plus-always: any line before the login gets "+ ", even "*"."""
+        if cmd in AUTH_CMDS or cmd == b"APOP":
+            self.log_cmd(self.line)
+        else:
+            # a SASL response: it may carry the password or token
+            self.srv.log("C: " + ("*" if self.line == b"*" else "***"))
+        self.send(b"+ \r\n")
+        self.srv.log("S: plus-always: + sent")
 
     def cmd_CAPA(self, args):
         caps = [b"USER", b"TOP"]
@@ -573,6 +611,10 @@ class Session:
             self.err(b"[AUTH] invalid credentials")
         elif self.fault("escape-in-err"):
             self.err(b"\x1b[31mred\x1b]0;title\x07")
+        elif self.fault("echo-secret"):
+            # as a careless server might: the password it was given
+            self.err(b"[AUTH] wrong password " + b" ".join(args) +
+                     b" for " + self.user)
         elif self.user == USER and args == [self.srv.password]:
             self.load()
             self.state = "transaction"
@@ -621,6 +663,11 @@ class Session:
             msg = base64.b64decode(ir, validate=True)
         except (binascii.Error, ValueError):
             msg = None
+        if self.fault("echo-secret"):
+            # the credentials as received, and decoded (NUL as "|")
+            self.err(b"[AUTH] bad credentials " + ir + b" = " +
+                     (msg or b"?").replace(b"\0", b"|"))
+            return
         if msg is None or msg.count(b"\0") != 2:
             self.srv.log("V: PLAIN malformed (%s)" % form)
             self.err(b"malformed PLAIN message")
@@ -699,6 +746,10 @@ class Session:
                          (mech, form, vis(shown[:300])))
         elif not good:
             self.srv.log("S: %s wrong token (%s)" % (mech, form))
+        if self.fault("echo-secret"):
+            self.err(b"[AUTH] token " + (token or b"?") + b" refused (" +
+                     data + b")")
+            return
         if self.fault("oauth-error-malformed"):
             # the JSON raw, not in base64, as a broken server might
             self.send(b"+ " + OAUTH_ERROR + b"\r\n")

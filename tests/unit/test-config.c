@@ -166,7 +166,8 @@ main(void)
 		is_str(a->port, "995", "implicit TLS is the default, port 995");
 		ok(a->tls == TLSM_IMPLICIT && a->timeout == 60 && !a->keep &&
 		    !a->allow_plaintext && a->received_header &&
-		    a->mbox_lock_timeout == 30 && a->mda_timeout == 300,
+		    a->mbox_lock_timeout == 30 && a->mda_timeout == 300 &&
+		    a->password_command_timeout == 60,
 		    "defaults");
 		conf_free(&conf);
 	}
@@ -196,6 +197,14 @@ main(void)
 	    "[work] timeout: \"0\" is not a number of seconds");
 	expect("timeout text", BASE "timeout = 10s\n", 0600,
 	    "[work] timeout:");
+	expect("password_command_timeout", BASE "password_command_timeout = "
+	    "5\n", 0600, NULL);
+	expect("bad password_command_timeout", BASE "password_command_timeout "
+	    "= 0\n", 0600, "[work] password_command_timeout: \"0\" is not a "
+	    "number of seconds from 1 to 86400");
+	expect("password_command_timeout too large", BASE
+	    "password_command_timeout = 86401\n", 0600,
+	    "password_command_timeout: \"86401\" is not a number of seconds");
 	expect("unknown key", BASE "hots = x\n", 0600,
 	    "[work] hots: unknown key");
 	expect("bad value in defaults is blamed on defaults",

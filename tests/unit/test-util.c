@@ -42,6 +42,89 @@ netrc_err(const char *path, const char *host, const char *want,
 	err_clear(&err);
 }
 
+/*
+ * password_command cmd (timeout secs) gives want, or fails with status
+ * and a message holding msg.
+ */
+static void
+pwcmd(const char *cmd, int secs, const char *want, int status,
+    const char *msg, const char *what)
+{
+	struct account	 a;
+	struct pm_err	 err = { 0, NULL };
+	char		*p;
+	int		 good;
+
+	memset(&a, 0, sizeof(a));
+	a.name = (char *)"work";
+	a.host = (char *)"pop.example.net";
+	a.user = (char *)"joe";
+	a.password_command = (char *)cmd;
+	a.password_command_timeout = secs;
+	p = auth_password(&a, &err);
+	if (want != NULL)
+		good = p != NULL && strcmp(p, want) == 0 && err.status == 0;
+	else
+		good = p == NULL && err.status == status && err.msg != NULL &&
+		    strstr(err.msg, msg) != NULL &&
+		    strchr(err.msg, '\n') == NULL;
+	ok(good, "password_command: %s", what);
+	if (!good)
+		printf("#   got:  %.60s%s (status %d: %s)\n", p ? p : "(null)",
+		    p && strlen(p) > 60 ? "..." : "", err.status,
+		    err.msg ? err.msg : "no error");
+	freezero_str(p);
+	err_clear(&err);
+}
+
+/* Whether we are in the foreground of a terminal (as auth.c sees it). */
+static int
+tty_foreground(void)
+{
+	int	 fd = open("/dev/tty", O_RDWR | O_NOCTTY), r;
+
+	if (fd == -1)
+		return 0;
+	r = tcgetpgrp(fd) == getpgrp();
+	close(fd);
+	return r;
+}
+
+/* Whether process pid is gone (or a zombie nobody reaps), within 5 s. */
+static int
+gone(pid_t pid)
+{
+	char	 path[64], buf[512], *s;
+	FILE	*f;
+	int	 i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	for (i = 0; i < 100; i++) {
+		if ((f = fopen(path, "r")) == NULL)
+			return 1;
+		s = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		if (s != NULL && (s = strrchr(buf, ')')) != NULL &&
+		    (s[2] == 'Z' || s[2] == 'X'))
+			return 1;
+		usleep(50000);
+	}
+	return 0;
+}
+
+/*
+ * log_vis of in (or of its first strlen(cut) bytes, cut being in's
+ * beginning) is want.
+ */
+static void
+vis_is(const char *in, const char *cut, const char *want, const char *what)
+{
+	char	*v = log_vis(in, cut != NULL ? strlen(cut) : strlen(in));
+
+	is_str(v, want, what);
+	free(v);
+}
+
 static void
 write_file(const char *path, const char *text, mode_t mode)
 {
@@ -119,6 +202,53 @@ main(void)
 	    strchr(p, '\xc3') == NULL, "escape sequences neutralised");
 	printf("# %s\n", p);
 	free(p);
+
+	/* Registered secrets never show in log_vis, raw or cut short. */
+	vis_is("-ERR bad password hunter2 for joe", NULL,
+	    "-ERR bad password hunter2 for joe", "no secret: text as it is");
+	log_secret_add("hunter2");
+	log_secret_add("hunter2");	/* the same twice: one entry */
+	log_secret_add("");		/* the empty string: no secret */
+	log_secret_add("p");		/* too short to hide */
+	vis_is("stopped", NULL, "stopped", "a secret of 1 byte is not hidden");
+	vis_is("-ERR bad password hunter2 for joe", NULL,
+	    "-ERR bad password *** for joe", "a secret is replaced by ***");
+	vis_is("hunter2hunter2", NULL, "******", "every occurrence");
+	vis_is("-ERR bad password hunter2 for joe", "-ERR bad password hunt",
+	    "-ERR bad password ***", "a secret cut short at the end");
+	vis_is("-ERR in", NULL, "-ERR in",
+	    "three bytes of a secret at the end are left alone");
+	vis_is("hunte", NULL, "***", "four or more are not");
+	log_secret_add("Pw\\\xc3\xa9x");
+	vis_is("-ERR Pw\\\xc3\xa9x!", NULL, "-ERR ***!",
+	    "a secret that escaping would change: replaced before");
+	vis_is("-ERR Pw\\\xc3\xa9y", NULL, "-ERR Pw\\\\\\303\\251y",
+	    "not the secret: escaped as usual");
+	log_secret_add("hunter2-long");
+	vis_is("hunter2-long", NULL, "***", "the longest secret that matches");
+	{
+		char	 path[] = "/tmp/pm-log-XXXXXX", buf[256] = "";
+		int	 fd = mkstemp(path), saved = dup(STDERR_FILENO);
+		ssize_t	 n;
+
+		dup2(fd, STDERR_FILENO);
+		log_warnx("%s: the password is %s", "acct", "hunter2-long");
+		log_warnx("%s: hunter2 is a word here", "acct");
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		is_str(buf, "pullmail: acct: the password is ***\n"
+		    "pullmail: acct: hunter2 is a word here\n",
+		    "a line logged never holds a secret of 8 bytes or more "
+		    "either (a shorter one may be a word)");
+		close(fd);
+		unlink(path);
+	}
+	log_secret_clear();
+	vis_is("-ERR bad password hunter2", NULL,
+	    "-ERR bad password hunter2", "cleared: no secret any more");
+
 	/* ~/.netrc */
 	{
 		char	 dir[] = "/tmp/pm-netrc-XXXXXX", path[300];
@@ -346,6 +476,7 @@ main(void)
 			    "not passed over");
 			err_clear(&err);
 			a.password_command = (char *)"echo fromcmd";
+			a.password_command_timeout = 10;
 			p = auth_password(&a, &err);
 			is_str(p, "fromcmd", "auth_password: password_command "
 			    "comes before ~/.netrc");
@@ -363,6 +494,79 @@ main(void)
 			setenv("HOME", "/home/joe", 1);
 		}
 		rmdir(dir);
+	}
+	/* password_command: its first line, or one clear error. */
+	{
+		char	 big[65536 + 3], cmd[256], pidfile[] = "/tmp/pm-pw-XXXXXX";
+		FILE	*f;
+		long	 pid = 0;
+		int	 fd;
+
+		pwcmd("echo s3cret", 10, "s3cret", 0, NULL, "its first line");
+		pwcmd("printf 'pw\\r\\nnotes\\n'", 10, "pw", 0, NULL,
+		    "CRLF; the lines after the first are not the password");
+		pwcmd("sh -c 'echo pw; head -c 300000 /dev/zero'", 10, "pw", 0,
+		    NULL, "300 KB after the first line: read to the end");
+		pwcmd("printf 'ab\\ncd\\000ef\\n'", 10, "ab", 0, NULL,
+		    "a NUL byte after the first line does not matter");
+		pwcmd("true", 10, NULL, 78, "password_command true printed "
+		    "nothing", "no output: an error");
+		pwcmd("printf '\\nsecond'", 10, NULL, 78, "printed an empty "
+		    "first line", "an empty first line: an error");
+		pwcmd("sh -c 'echo pw; exit 3'", 10, NULL, 78,
+		    "password_command sh exited 3", "exit status 3: an error "
+		    "naming it");
+		pwcmd("sh -c 'exit 78'", 10, NULL, 78, "exited 78 (EX_CONFIG)",
+		    "exit status 78: named as a sysexits.h status");
+		pwcmd("sh -c 'echo pw; kill -TERM $$'", 10, NULL, 78,
+		    "was killed by signal 15", "killed by a signal: an error "
+		    "naming it");
+		pwcmd("/nonexistent/pwcmd", 10, NULL, 78, "password_command "
+		    "/nonexistent/pwcmd: cannot run it: No such file or "
+		    "directory", "cannot be started: an error saying why");
+		pwcmd("printf 'ab\\000cd\\n'", 10, NULL, 78, "printed a NUL "
+		    "byte in its first line", "a NUL byte in the password: "
+		    "refused");
+		pwcmd("sh -c 'head -c 65537 /dev/zero | tr \"\\\\000\" x'", 10,
+		    NULL, 78, "printed a first line longer than 65536 bytes",
+		    "65537 bytes without a line end: refused, not cut");
+		pwcmd("sh -c 'head -c 65537 /dev/zero | tr \"\\\\000\" x; "
+		    "echo'", 10, NULL, 78, "longer than 65536 bytes",
+		    "a line of 65537 bytes: refused");
+		pwcmd("sh -c 'head -c 200000 /dev/zero | tr \"\\\\000\" x'",
+		    10, NULL, 78, "longer than 65536 bytes",
+		    "200 KB without a line end: refused");
+		memset(big, 'x', 65536);
+		big[65536] = '\0';
+		pwcmd("sh -c 'head -c 65536 /dev/zero | tr \"\\\\000\" x; "
+		    "printf \"\\\\r\\\\n\"'", 10, big, 0, NULL,
+		    "a token of 65536 bytes and CRLF: taken whole");
+		pwcmd("sleep 30", 1, NULL, 75, "password_command sleep did not "
+		    "finish in 1 seconds (password_command_timeout) and was "
+		    "killed", "hangs: killed after password_command_timeout");
+		pwcmd("sh -c 'echo pw; exec >&-; sleep 30'", 1, NULL, 75,
+		    "did not finish in 1 seconds", "closes its output but "
+		    "does not exit: killed after the timeout");
+		/* What it started goes too, with its process group. */
+		fd = mkstemp(pidfile);
+		close(fd);
+		snprintf(cmd, sizeof(cmd), "sh -c 'sleep 30 & echo $! >%s; "
+		    "wait'", pidfile);
+		pwcmd(cmd, 1, NULL, 75, "did not finish", "hangs in a child: "
+		    "killed");
+		if ((f = fopen(pidfile, "r")) != NULL) {
+			if (fscanf(f, "%ld", &pid) != 1)
+				pid = 0;
+			fclose(f);
+		}
+		if (tty_foreground())
+			skip("password_command: its child is killed too",
+			    "in the foreground of a terminal: no group of its "
+			    "own");
+		else
+			ok(pid > 0 && gone(pid), "password_command: its child "
+			    "is killed too (its process group)");
+		unlink(pidfile);
 	}
 	return done();
 }
