@@ -383,6 +383,15 @@ load(struct uidl *u, struct pm_err *err)
 		    write_all(u->fd, UIDL_MAGIC, UIDL_MAGICLEN) == -1 ||
 		    fsync(u->fd) == -1)
 			goto ioerr;
+		/* A new file: its name must survive a power loss too. */
+		{
+			char	*dcopy = xstrdup(u->path);
+			int	 r = fsync_dir(dirname(dcopy));
+
+			free(dcopy);
+			if (r == -1)
+				goto ioerr;
+		}
 		return 0;
 	}
 	if (good < st.st_size) {

@@ -5,7 +5,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <sys/syscall.h>
+
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,37 @@
 
 static char	 dir[] = "/tmp/pm-uidl-XXXXXX";
 static char	 path[256];
+
+/* fsync, recording the path of each descriptor it flushes. */
+static char	 synced[64][PATH_MAX];
+static int	 nsynced;
+
+int
+fsync(int fd)
+{
+	char	 link[64];
+	ssize_t	 n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	if (nsynced < 64 && (n = readlink(link, synced[nsynced],
+	    PATH_MAX - 1)) > 0)
+		synced[nsynced++][n] = '\0';
+	return syscall(SYS_fsync, fd);
+}
+
+static int
+was_synced(const char *p)
+{
+	char	 real[PATH_MAX];
+	int	 i;
+
+	if (realpath(p, real) == NULL)
+		return 0;
+	for (i = 0; i < nsynced; i++)
+		if (strcmp(synced[i], real) == 0)
+			return 1;
+	return 0;
+}
 
 static char *
 slurp(const char *p)
@@ -59,7 +93,10 @@ main(void)
 		return 1;
 	snprintf(path, sizeof(path), "%s/acct.uidl", dir);
 
+	nsynced = 0;
 	ok(uidl_open(&u, path, &err) == 0, "open creates the cache");
+	ok(was_synced(path) && was_synced(dir), "a new cache and its directory "
+	    "are fsync'd");
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600,
 	    "created mode 0600");
 	ok(uidl_get(&u, "a") == NULL, "empty cache has nothing");
