@@ -157,9 +157,6 @@ main(void)
 		    "skipped messages do not count against max_messages");
 	}
 
-	uidl_close(&u);
-	unlink(path);
-	rmdir(dir);
 	/*
 	 * Deletion asked for, not known to be done: the same size means the
 	 * same message (deleted unread); another size, that the server gave
@@ -210,5 +207,8 @@ main(void)
 	ok(m[0].action == ACT_FETCH && m[0].del == 0,
 	    "damaged before, keep: fetched again, kept");
 
+	uidl_close(&u);
+	unlink(path);
+	rmdir(dir);
 	return done();
 }
