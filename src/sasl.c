@@ -422,6 +422,13 @@ login_scram(struct pop3 *p, const char *user, const char *pass,
 		    &c, NULL);
 		free(gs2);
 	}
+	if (r == 0) {
+		/* Logged in before any proof: anyone could say +OK. */
+		err_set(p->err, EX_NOPERM, "%s: %s: the server accepted the "
+		    "login before proving it knows the password", p->conn.host,
+		    mech);
+		goto out;
+	}
 	if (r != 1) {
 		rv = finish(p, r, mech, 1);
 		goto out;

@@ -528,5 +528,24 @@ for m in user apop plain login cram-md5 scram-sha-1 scram-sha-256 xoauth2 \
 	is "$(count_files "$FAKE_SRV")" 3 "$label: nothing fetched"
 done
 
+# scram-early-ok: +OK to the client's first SCRAM message is a login
+# without the server's proof (anyone can say +OK): refused, 77, nothing
+# fetched; RFC 5802's whole point is that the server proves itself too
+fake_start --sasl "SCRAM-SHA-1 SCRAM-SHA-256" --fault scram-early-ok@all \
+	--tls-cert "$T/fake-cert.pem" --tls-key "$T/fake-key.pem"
+for m in scram-sha-1 scram-sha-256; do
+	label="scram-early-ok, auth = $m"
+	: >"$FAKE_LOG"
+	fake_config "$m" tls=starttls "ca_file=$T/fake-cert.pem" allow_plaintext=no
+	run_pm
+	is "$PM_RC" 77 "$label: exit status 77" || { show_pm; diag "$(cat "$FAKE_LOG")"; }
+	contains "$PM_ERR" "accepted the login before proving it knows the password" \
+		"$label: the error says why"
+	is "$(line_count "$PM_ERR")" 1 "$label: one line on stderr"
+	ok "$label: fakepop accepted early" test "$(tr_count '^S: SCRAM-SHA-[0-9]* accepted before any proof')" = 1
+	is "$(tr_count '^C: (RETR|LIST|UIDL|DELE)')" 0 "$label: nothing asked of the mailbox"
+	is "$(count_files "$FAKE_SRV")" 3 "$label: nothing fetched"
+done
+
 fake_stop
 done_testing

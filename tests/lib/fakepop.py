@@ -93,6 +93,10 @@ their own.
 
 
 The login faults (any mechanism):
+    scram-early-ok   AUTH SCRAM-* is answered +OK as soon as the client's
+                     first message has come (logged "S: MECH accepted
+                     before any proof"): a server that never proves it
+                     knows the password
     plus-always      every line before the login but CAPA, STLS, NOOP and
                      QUIT (USER, PASS, APOP, AUTH, each SASL response and
                      the client's "*" cancel alike) is answered "+ " and
@@ -185,6 +189,7 @@ FAULTS = {
     "split-dot": "num",
     "trickle": "numsize",
     "rotate": "k",
+    "scram-early-ok": None,
     "oauth-ir-only": None,
     "oauth-no-ir": None,
     "oauth-error": None,
@@ -643,6 +648,16 @@ class Session:
             return
         if mech == b"PLAIN":
             self.plain(args[1] if len(args) > 1 else None)
+            return
+        if mech.startswith(b"SCRAM-") and self.fault("scram-early-ok"):
+            # +OK to the client's first message: no server proof at all
+            if len(args) < 2:
+                self.send(b"+ \r\n")
+                self.sasl_line(False)
+            self.srv.log("S: %s accepted before any proof" % mech.decode())
+            self.load()
+            self.state = "transaction"
+            self.ok(b"logged in")
             return
         if mech not in OAUTH_MECHS:
             self.err(b"[SYS/PERM] fakepop does not implement " + mech)
