@@ -370,59 +370,9 @@ maildir_clean_tmp(const char *path, time_t now)
 	return n;
 }
 
-/* fsync the directory that holds path (a name made in it). */
-static int
-fsync_parent(const char *path)
-{
-	char	*dir, *slash;
-	int	 rv;
-
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		strlcpy(dir, ".", strlen(dir) + 1);
-	else
-		slash[slash == dir ? 1 : 0] = '\0';
-	rv = fsync_dir(dir);
-	free(dir);
-	return rv;
-}
-
-/*
- * mkdir -p, and every directory it makes is fsync'd into its parent: a new
- * Maildir (or one of its parents, or tmp/, new/, cur/) whose name is not
- * on disk could vanish in a power loss, with the messages later linked
- * into it and recorded as delivered. Existing directories are fine.
- */
-static int
-mkdir_durable(const char *path, mode_t mode)
-{
-	char	*p, *s, c;
-	int	 rv = -1;
-
-	p = xstrdup(path);
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		c = *s;
-		*s = '\0';
-		if (mkdir(p, mode) == 0) {
-			if (fsync_parent(p) == -1)
-				goto out;
-		} else if (errno != EEXIST)
-			goto out;
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	rv = 0;
-out:
-	free(p);
-	return rv;
-}
-
 /*
  * Create the Maildir and its three subdirectories if missing, durably
- * (mkdir_durable).
+ * (mkdir_p fsyncs each directory it makes into its parent).
  */
 int
 maildir_create(const char *path, const char *shown, struct pm_err *err)
@@ -436,7 +386,7 @@ maildir_create(const char *path, const char *shown, struct pm_err *err)
 	st.st_mode = S_IFDIR;	/* so a failed mkdir reports errno */
 	for (i = 0; i < 3; i++) {
 		xasprintf(&p, "%s/%s", path, sub[i]);
-		if (mkdir_durable(p, 0700) == -1 || stat(p, &st) == -1 ||
+		if (mkdir_p(p, 0700) == -1 || stat(p, &st) == -1 ||
 		    !S_ISDIR(st.st_mode)) {
 			err_set(err, EX_IOERR, "%s: cannot create %s/: %s",
 			    shown, sub[i], S_ISDIR(st.st_mode) ?

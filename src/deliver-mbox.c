@@ -540,7 +540,7 @@ static int
 intent_write(struct deliver *d, const struct stat *st, off_t start,
     off_t len, const char *prefix, size_t plen, struct pm_err *err)
 {
-	char		*rec, *hex, *dir, *slash;
+	char		*rec, *hex;
 	size_t		 i;
 	int		 n, rv = -1;
 
@@ -554,15 +554,8 @@ intent_write(struct deliver *d, const struct stat *st, off_t start,
 	if (d->ifd == -1) {
 		d->ifd = open(d->intent, O_RDWR | O_CREAT | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
-		dir = xstrdup(d->intent);
-		if ((slash = strrchr(dir, '/')) != NULL)
-			*slash = '\0';
-		if (d->ifd == -1 ||
-		    fsync_dir(slash != NULL ? dir : ".") == -1) {
-			free(dir);
+		if (d->ifd == -1 || fsync_parent(d->intent) == -1)
 			goto fail;
-		}
-		free(dir);
 	}
 	if (pwrite(d->ifd, rec, n, 0) != n || ftruncate(d->ifd, n) == -1 ||
 	    fdatasync(d->ifd) == -1)
@@ -740,7 +733,6 @@ static int
 mbox_open_file(struct deliver *d, struct pm_err *err)
 {
 	struct stat	 st;
-	char		*dir, *slash;
 	int		 fd, tries;
 
 	for (tries = 0; tries < 10; tries++) {
@@ -753,17 +745,12 @@ mbox_open_file(struct deliver *d, struct pm_err *err)
 			continue;	/* made meanwhile by another program */
 		if (fd == -1)
 			break;
-		dir = xstrdup(d->path);
-		if ((slash = strrchr(dir, '/')) != NULL)
-			slash[slash == dir ? 1 : 0] = '\0';
-		if (fsync_dir(slash != NULL ? dir : ".") == -1) {
+		if (fsync_parent(d->path) == -1) {
 			err_set(err, EX_IOERR, "%s: cannot sync the directory "
 			    "of a new mbox: %s", d->shown, strerror(errno));
-			free(dir);
 			close(fd);
 			return -1;
 		}
-		free(dir);
 		break;
 	}
 	if (fd == -1) {

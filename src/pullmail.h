@@ -187,6 +187,7 @@ char	*path_expand(const char *);
 char	*path_tilde(const char *);
 int	 mkdir_p(const char *, mode_t);
 int	 fsync_dir(const char *);
+int	 fsync_parent(const char *);
 int	 split_words(const char *, char ***, const char **);
 void	 free_words(char **);
 const char *human_size(uint64_t, char *, size_t);
@@ -367,6 +368,7 @@ struct uidl {
 	char		*pending;	/* journal lines not yet written */
 	size_t		 plen;
 	size_t		 psize;
+	size_t		 precs;		/* records in pending */
 	int		 readonly;	/* uidl_open_ro: never written */
 };
 int	 uidl_open(struct uidl *, const char *, struct pm_err *);

@@ -34,7 +34,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,6 +170,7 @@ pending_rec(struct uidl *u, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		fatalx("uidl: record too long");
 	pending_add(u, buf, n);
+	u->precs++;
 }
 
 int
@@ -384,14 +384,8 @@ load(struct uidl *u, struct pm_err *err)
 		    fsync(u->fd) == -1)
 			goto ioerr;
 		/* A new file: its name must survive a power loss too. */
-		{
-			char	*dcopy = xstrdup(u->path);
-			int	 r = fsync_dir(dirname(dcopy));
-
-			free(dcopy);
-			if (r == -1)
-				goto ioerr;
-		}
+		if (fsync_parent(u->path) == -1)
+			goto ioerr;
 		return 0;
 	}
 	if (good < st.st_size) {
@@ -589,7 +583,6 @@ int
 uidl_commit(struct uidl *u, struct pm_err *err)
 {
 	off_t	 end = -1;
-	size_t	 i;
 
 	if (u->plen == 0)
 		return 0;
@@ -611,10 +604,9 @@ uidl_commit(struct uidl *u, struct pm_err *err)
 		    "%s", u->path, strerror(e));
 		return -1;
 	}
-	for (i = 0; i < u->plen; i++)
-		if (u->pending[i] == '\n')
-			u->records++;
+	u->records += u->precs;
 	u->plen = 0;
+	u->precs = 0;
 	return 0;
 }
 
@@ -684,7 +676,7 @@ uidl_compact(struct uidl *u, struct pm_err *err)
 {
 	struct uidl	 w;
 	struct pm_err	 rerr = { 0, NULL };
-	char		*tmp = NULL, *dir, *dcopy;
+	char		*tmp = NULL;
 	off_t		 good;
 	size_t		 i, j, recs;
 	int		 fd = -1, version, e;
@@ -708,10 +700,6 @@ uidl_compact(struct uidl *u, struct pm_err *err)
 	pending_add(&w, UIDL_MAGIC, UIDL_MAGICLEN);
 	for (i = 0; i < w.nents; i++)
 		write_entry(&w, &w.ents[i]);
-	recs = 0;
-	for (i = 0; i < w.plen; i++)
-		if (w.pending[i] == '\n')
-			recs++;
 	xasprintf(&tmp, "%s.tmp", u->path);
 	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
@@ -728,12 +716,8 @@ uidl_compact(struct uidl *u, struct pm_err *err)
 	close(u->fd);
 	u->fd = fd;
 	fd = -1;
-	u->records = recs - 1;
-	dcopy = xstrdup(u->path);
-	dir = dirname(dcopy);
-	e = fsync_dir(dir);
-	free(dcopy);
-	if (e == -1)
+	u->records = w.precs;
+	if (fsync_parent(u->path) == -1)
 		goto fail;
 	/* Drop the entries that hold nothing any more. */
 	for (i = j = 0; i < u->nents; i++) {

@@ -160,7 +160,15 @@ mkdir_p(const char *path, mode_t mode)
 			continue;
 		char c = *s;
 		*s = '\0';
-		if (mkdir(p, mode) == -1 && errno != EEXIST)
+		/*
+		 * A directory made is fsync'd into its parent: a Maildir
+		 * (or state directory) whose name is not on disk could
+		 * vanish in a power loss with what was recorded in it.
+		 */
+		if (mkdir(p, mode) == 0) {
+			if (fsync_parent(p) == -1)
+				goto out;
+		} else if (errno != EEXIST)
 			goto out;
 		*s = c;
 		if (c == '\0')
@@ -169,6 +177,23 @@ mkdir_p(const char *path, mode_t mode)
 	rv = 0;
 out:
 	free(p);
+	return rv;
+}
+
+/* fsync the directory that holds path (a name just made in it). */
+int
+fsync_parent(const char *path)
+{
+	char	*dir, *slash;
+	int	 rv;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strlcpy(dir, ".", strlen(dir) + 1);
+	else
+		slash[slash == dir ? 1 : 0] = '\0';
+	rv = fsync_dir(dir);
+	free(dir);
 	return rv;
 }
 
