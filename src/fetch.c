@@ -231,6 +231,7 @@ lock_account(const char *statedir, const char *name, int wait, int shared,
 }
 
 static void	 oversized(struct session *);
+static void	 suspect(struct session *, const struct msg *, int, uint64_t);
 
 /*
  * How much of a message LIST announced as size octets is read before it
@@ -298,24 +299,36 @@ in_step(struct session *s)
 static void
 oversized(struct session *s)
 {
-	struct pm_err	 e = { 0, NULL };
 	struct msg	*m = s->cur;
-	char		 hs[32];
+	char		 a[32], b[32];
 
-	if (m->uid != NULL) {
-		uidl_suspect(&s->cache, m->uid, time(NULL), 'o',
-		    s->dlv.size + s->dropped);
-		if (uidl_commit(&s->cache, &e) == -1) {
-			log_warnx("%s: %s", s->acct->name, e.msg);
-			err_clear(&e);
-		}
-	}
+	suspect(s, m, 'o', s->dlv.size + s->dropped);
 	err_set(&s->err, EX_PROTOCOL, "%s: protocol error: message %u is far "
 	    "larger than the %s LIST announced (more than %s arrived): left "
 	    "on the server%s", s->acct->host, m->num,
-	    human_size(m->size, hs, sizeof(hs)),
-	    human_size(s->limit, hs + 16, sizeof(hs) - 16),
+	    human_size(m->size, a, sizeof(a)),
+	    human_size(s->limit, b, sizeof(b)),
 	    m->uid != NULL ? ", and skipped from now on" : "");
+}
+
+/*
+ * Record that message m, got octets of it, was not delivered: damaged
+ * ('d', fetched again after the others) or far too large ('o', left).
+ * A failure to record costs only a retry in its usual place: said, and
+ * the session goes on.
+ */
+static void
+suspect(struct session *s, const struct msg *m, int kind, uint64_t got)
+{
+	struct pm_err	 e = { 0, NULL };
+
+	if (m->uid == NULL)
+		return;
+	uidl_suspect(&s->cache, m->uid, time(NULL), kind, got);
+	if (uidl_commit(&s->cache, &e) == -1) {
+		log_warnx("%s: %s", s->acct->name, e.msg);
+		err_clear(&e);
+	}
 }
 
 /*
@@ -428,11 +441,6 @@ damaged(struct session *s, struct msg *m, uint64_t got, uint64_t lines)
 			(void)fsync_dir(s->damaged_dir);
 	}
 	deliver_abort(&s->dlv);
-	if (m->uid != NULL) {
-		uidl_suspect(&s->cache, m->uid, time(NULL), 'd', got);
-		if (uidl_commit(&s->cache, &ce) == -1 && ce.status == 0)
-			err_set(&ce, EX_IOERR, "cannot record it");
-	}
 	if (path != NULL)
 		shown = path_tilde(path);
 	if (m->uid != NULL)
@@ -453,6 +461,7 @@ damaged(struct session *s, struct msg *m, uint64_t got, uint64_t lines)
 		log_warnx("%s: %s", s->acct->name, ce.msg);
 		err_clear(&ce);
 	}
+	suspect(s, m, 'd', got);
 	s->st->damaged++;
 	if (s->soft == 0)
 		s->soft = EX_PROTOCOL;
@@ -501,13 +510,7 @@ retrieve(struct session *s, size_t idx)
 		 * message itself begin so, fetches it after the others.
 		 */
 		deliver_abort(&s->dlv);
-		if (m->uid != NULL) {
-			struct pm_err ce = { 0, NULL };
-
-			uidl_suspect(&s->cache, m->uid, time(NULL), 'd', got);
-			if (uidl_commit(&s->cache, &ce) == -1)
-				err_clear(&ce);
-		}
+		suspect(s, m, 'd', got);
 		err_set(&s->err, EX_PROTOCOL, "%s: protocol error: message %u "
 		    "begins with a reply line: the server sent a reply no "
 		    "command asked for", s->acct->host, m->num);
