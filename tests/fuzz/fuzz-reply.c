@@ -33,19 +33,12 @@
 
 #include "../../src/pullmail.h"
 
-#define CHECK(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: assertion failed: %s\n",	\
-		    __FILE__, __LINE__, #c);				\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 static int		 sv[2] = { -1, -1 };	/* [0]: ours, [1]: peer */
 static struct pop3	*pp;
 static char		 host[] = "fuzz";
 
-int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void
 setup(void)
