@@ -38,7 +38,6 @@ FAKE_MAIL=$T/mail
 	--seed 1939 || bail_out "genmail.py failed"
 EXPECT=$FAKE_MAIL       # what each file is delivered as (by name)
 UIDL=$STATE_DIR/$ACCOUNT.uidl
-PROCMAILRC=$T/procmailrc
 OUTCOMES=$T/outcomes
 MODES="maildir mbox procmail"
 POLICIES="delete keep"
@@ -48,22 +47,12 @@ py() {
 	"$PYTHON3" -S "$@"
 }
 
-# config MODE POLICY [KEY=VALUE...]: the account for this case
+# config MODE POLICY [KEY=VALUE...]: lib.sh's mode_config, with a short
+# timeout (the drops and stalls here must not wait a minute)
 config() {
 	local mode=$1 policy=$2
 	shift 2
-	local -a keys=(user=u 'password="p"' allow_plaintext=yes timeout=3)
-	case $mode in
-	maildir) keys+=("maildir=$FAKE_MD") ;;
-	mbox) keys+=(-maildir "mbox=$FD/mbox") ;;
-	procmail)
-		mkdir -p "$FAKE_MD"/new "$FAKE_MD"/cur "$FAKE_MD"/tmp
-		printf 'MAILDIR=%s/\nDEFAULT=$MAILDIR\n' "$FAKE_MD" >"$PROCMAILRC"
-		keys+=(-maildir "mda=procmail -m $PROCMAILRC")
-		;;
-	esac
-	[ "$policy" = keep ] && keys+=(keep=yes)
-	write_config none "$FAKE_PORT" 127.0.0.1 "${keys[@]}" "$@"
+	mode_config "$mode" "$policy" timeout=3 "$@"
 }
 
 # verify.py: one process for the whole test (a Python start costs more

@@ -20,26 +20,6 @@ FAKE_MAIL=$T/mail
 "$PYTHON3" -S "$TESTLIB/genmail.py" --out "$FAKE_MAIL" --count 6 --seed 16 ||
 	bail_out "genmail.py failed"
 DAMAGED=$STATE_DIR/$ACCOUNT.damaged
-PROCMAILRC=$T/procmailrc
-
-# config MODE POLICY: the account for this case
-config() {
-	local -a keys=(user=u 'password="p"' allow_plaintext=yes)
-	case $1 in
-	maildir) keys+=("maildir=$FAKE_MD") ;;
-	mbox) keys+=(-maildir "mbox=$FD/mbox") ;;
-	procmail)
-		mkdir -p "$FAKE_MD"/new "$FAKE_MD"/cur "$FAKE_MD"/tmp
-		printf 'MAILDIR=%s/\nDEFAULT=$MAILDIR\n' "$FAKE_MD" >"$PROCMAILRC"
-		keys+=(-maildir "mda=procmail -m $PROCMAILRC")
-		;;
-	esac
-	case $2 in
-	keep) keys+=(keep=yes) ;;
-	keep_days) keys+=(keep_days=5) ;;
-	esac
-	write_config none "$FAKE_PORT" 127.0.0.1 "${keys[@]}"
-}
 
 # check MODE [--allow-duplicates]: the mailbox against the originals
 check() {
@@ -71,7 +51,7 @@ for mode in maildir mbox procmail; do
 		for shape in short-retr append-junk early-dot extra-after-retr; do
 			name="$shape, $mode, $policy"
 			fake_start --fault "$shape=3"
-			config "$mode" "$policy"
+			mode_config "$mode" "$policy"
 			run_pm
 			is "$PM_RC" 76 "$name: exit status 76" || show_pm
 			case $shape in
@@ -109,7 +89,7 @@ done
 # Arriving damaged again and again: left on the server with a notice each
 # run, one copy kept; --accept takes it as it comes.
 fake_start --fault "short-retr=1@all"
-config maildir delete
+mode_config maildir delete
 for i in 1 2 3; do
 	run_pm
 	is "$PM_RC" 76 "always damaged, run $i: exit status 76" || show_pm

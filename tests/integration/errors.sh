@@ -235,18 +235,7 @@ for _ in $(seq 200); do
 	sleep 0.05
 done
 ok "SIGTERM, password_command hangs: the command started" test -s "$T/hang.pid"
-kill -TERM "$pid"
-for _ in $(seq 200); do
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-ok "SIGTERM, password_command hangs: pullmail ended within 20 s" \
-	eval '! kill -0 "$pid" 2>/dev/null'
-kill -KILL "$pid" 2>/dev/null
-wait "$pid"
-PM_RC=$?
-untrack_pid "$pid"
-PM_ERR=$(cat "$T/pm.err")
+term_reap "$pid" "SIGTERM, password_command hangs: pullmail ended within 20 s"
 is "$PM_RC" 75 "SIGTERM, password_command hangs: exit status 75" || show_pm
 is "$PM_ERR" "pullmail: $ACCOUNT: password_command $BIN/hang2: stopped by a signal" \
 	"SIGTERM, password_command hangs: one line saying so"
@@ -306,19 +295,7 @@ stall_term() { # LABEL FAULT DELIVERED
 		ok "$label: pullmail is in message $((want + 1))" \
 			test "$(count_files "$FAKE_MD/tmp")" -gt "$want"
 	fi
-	kill -TERM "$pid"
-	for _ in $(seq 200); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	ok "$label: pullmail ended within 20 s of SIGTERM (timeout = 300)" \
-		eval '! kill -0 "$pid" 2>/dev/null'
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid"
-	PM_RC=$?
-	untrack_pid "$pid"
-	PM_OUT=$(cat "$T/pm.out")
-	PM_ERR=$(cat "$T/pm.err")
+	term_reap "$pid" "$label: pullmail ended within 20 s of SIGTERM (timeout = 300)"
 	is "$PM_RC" 75 "$label: exit status 75" || { show_pm; diag "$(cat "$FAKE_LOG")"; }
 	if [ "$want" = 0 ]; then
 		is "$PM_ERR" "pullmail: $ACCOUNT: 127.0.0.1: stopped by a signal while waiting for the server" \

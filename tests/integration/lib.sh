@@ -444,6 +444,53 @@ add_account() {
 	_config_section "$@" >>"$CONFIG" || bail_out "cannot write $CONFIG"
 }
 
+# term_reap PID DESCRIPTION: SIGTERM to the pullmail started in the
+# background as PID (its output in $T/pm.out and $T/pm.err), one check that
+# it ended within 20 s (waited for by count, then killed if not), then
+# reaped: PM_RC, PM_OUT, PM_ERR as run_pm sets them
+term_reap() {
+	local pid=$1 desc=$2
+	kill -TERM "$pid"
+	for _ in $(seq 200); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	ok "$desc" eval '! kill -0 "$pid" 2>/dev/null'
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid"
+	PM_RC=$?
+	untrack_pid "$pid"
+	PM_OUT=$(cat "$T/pm.out")
+	PM_ERR=$(cat "$T/pm.err")
+}
+
+# mode_config MODE POLICY [KEY=VALUE | -KEY]...: the account $ACCOUNT
+# against the fakepop running now (user u, password p), delivering by MODE:
+# maildir ($FAKE_MD), mbox ($FD/mbox) or procmail (into $FAKE_MD, with
+# $T/procmailrc); POLICY: delete, keep or keep_days (5 days)
+mode_config() {
+	local mode=$1 policy=$2
+	shift 2
+	local -a keys=(user=u 'password="p"' allow_plaintext=yes)
+	case $mode in
+	maildir) keys+=("maildir=$FAKE_MD") ;;
+	mbox) keys+=(-maildir "mbox=$FD/mbox") ;;
+	procmail)
+		mkdir -p "$FAKE_MD"/new "$FAKE_MD"/cur "$FAKE_MD"/tmp
+		printf 'MAILDIR=%s/\nDEFAULT=$MAILDIR\n' "$FAKE_MD" >"$T/procmailrc"
+		keys+=(-maildir "mda=procmail -m $T/procmailrc")
+		;;
+	*) bail_out "mode_config: no mode $mode" ;;
+	esac
+	case $policy in
+	delete) ;;
+	keep) keys+=(keep=yes) ;;
+	keep_days) keys+=(keep_days=5) ;;
+	*) bail_out "mode_config: no policy $policy" ;;
+	esac
+	write_config none "$FAKE_PORT" 127.0.0.1 "${keys[@]}" "$@"
+}
+
 # ----------------------------------------------------------- running
 
 # run_pm [ARG...]: run pullmail in $T with HOME=$PM_HOME and
