@@ -345,20 +345,10 @@ mono_now(void)
 int
 obuf_flush(struct obuf *o)
 {
-	size_t	 off = 0;
-	ssize_t	 n;
+	int	 r = write_all(o->fd, o->buf, o->len);
 
-	while (off < o->len) {
-		if ((n = write(o->fd, o->buf + off, o->len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			o->len = 0;
-			return -1;
-		}
-		off += n;
-	}
 	o->len = 0;
-	return 0;
+	return r;
 }
 
 int
