@@ -214,6 +214,25 @@ ssl_io_error(struct conn *c, int e, const char *what, struct pm_err *err)
 }
 
 /*
+ * About to wait for the server: acknowledge what has arrived now, not
+ * after the delayed-ACK timer. A server that writes its status line and
+ * the rest of a reply separately, Nagle on (popa3d, Solid POP3), holds the
+ * rest until that ACK: ~40 ms a reply, lock-step, without this. Linux
+ * leaves quick-ACK mode by itself, hence before every wait.
+ */
+static void
+quickack(struct conn *c)
+{
+#ifdef TCP_QUICKACK
+	int	 one = 1;
+
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+#else
+	(void)c;
+#endif
+}
+
+/*
  * Read more into the buffer (after compacting it). Returns 0 when at least
  * one byte arrived, -1 on error, timeout or end of stream.
  */
@@ -239,6 +258,7 @@ conn_fill(struct conn *c, struct pm_err *err)
 				break;
 			e = SSL_get_error(c->ssl, n);
 			if (e == SSL_ERROR_WANT_READ) {
+				quickack(c);
 				if (conn_wait(c, POLLIN, "waiting for the "
 				    "server", err) == -1)
 					return -1;
@@ -274,6 +294,7 @@ conn_fill(struct conn *c, struct pm_err *err)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			quickack(c);
 			if (conn_wait(c, POLLIN, "waiting for the server",
 			    err) == -1)
 				return -1;

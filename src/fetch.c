@@ -648,7 +648,7 @@ run(struct session *s)
 	struct pop3	*p = &s->pop;
 	enum pop3_cmd	 cmd;
 	size_t		*fetch, nfetch = 0, next = 0, inflight_retr = 0, i, idx;
-	int		 ok, window = pop3_window(p), rv = -1, pass;
+	int		 ok, window, rv = -1, pass;
 	char		*v;
 
 	fetch = xreallocarray(NULL, s->nmsgs, sizeof(*fetch));
@@ -720,6 +720,9 @@ run(struct session *s)
 	/* Marks, and deletions asked for, are on disk before any DELE. */
 	if (uidl_commit(&s->cache, &s->err) == -1)
 		goto out;
+	if (pop3_before_fetch(p, nfetch + s->deltail) == -1)
+		goto out;
+	window = pop3_window(p);
 	clock_gettime(CLOCK_MONOTONIC, &s->started);
 
 	for (;;) {
@@ -920,7 +923,7 @@ fetch_account(struct account *a, const char *statedir,
 	if (pop3_connect(&s.pop, a, 0, &s.err) == -1)
 		goto out;
 	if (auth_login(&s.pop, password) == -1 ||
-	    pop3_unsolicited(&s.pop) == -1)
+	    pop3_unsolicited(&s.pop) == -1 || pop3_after_login(&s.pop) == -1)
 		goto out;
 	freezero_str(password);
 	password = NULL;

@@ -114,6 +114,8 @@ fetch_serverinfo(const struct account *a, struct pm_err *err)
 	show("SASL", p.sasl[0] != '\0' ? p.sasl : "(none)");
 	show("pipelining", p.pipelining ? "yes" : "no");
 	show("APOP", p.apop_ts[0] != '\0' ? "offered" : "not offered");
+	show("UTF8", p.utf8 > 0 ? "enabled (RFC 6856: messages as they are)" :
+	    p.utf8 < 0 ? "offered, but refused when asked" : "not offered");
 	fflush(stdout);
 	/* Leave politely; nothing was done. */
 	pop3_quit(&p);

@@ -79,10 +79,15 @@ save_text(struct pop3 *p, const char *text)
 	strlcpy(p->resp, text, sizeof(p->resp));
 }
 
-/* Describe the last -ERR for a message: escaped, never raw. */
+/*
+ * Describe the last -ERR for a message: escaped, never raw; a bare -ERR
+ * (popa3d's way) says so in words rather than leaving a dangling colon.
+ */
 static char *
 resp_vis(struct pop3 *p)
 {
+	if (p->resp[strspn(p->resp, " \t")] == '\0')
+		return xstrdup("the server gave no reason");
 	return log_vis(p->resp, strlen(p->resp));
 }
 
@@ -171,6 +176,21 @@ read_multi(struct pop3 *p, char **line, size_t *len)
 	return 1;
 }
 
+/* The number a capability such as LOGIN-DELAY gives; -1 if none. */
+static long
+capa_number(const char *s)
+{
+	char	*end;
+	long	 n;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	n = strtol(s, &end, 10);
+	if ((*end != '\0' && *end != ' ') || n < 0 || n > 86400L * 366)
+		return -1;
+	return n;
+}
+
 static int
 read_capa(struct pop3 *p)
 {
@@ -179,7 +199,8 @@ read_capa(struct pop3 *p)
 	int	 ok, r;
 
 	p->has_capa = p->has_stls = p->has_uidl = p->has_user = 0;
-	p->has_resp_codes = p->pipelining = 0;
+	p->has_resp_codes = p->pipelining = p->has_utf8 = 0;
+	p->login_delay = -1;
 	p->sasl[0] = '\0';
 	p->capa_raw[0] = '\0';
 	if (simple_cmd(p, &ok, "CAPA") == -1)
@@ -209,6 +230,11 @@ read_capa(struct pop3 *p)
 			p->pipelining = 1;
 		else if (strcasecmp(word, "RESP-CODES") == 0)
 			p->has_resp_codes = 1;
+		else if (strcasecmp(word, "UTF8") == 0)
+			p->has_utf8 = 1;
+		else if (strcasecmp(word, "LOGIN-DELAY") == 0 &&
+		    line + len > word + 12)
+			p->login_delay = capa_number(word + 12);
 		else if (strcasecmp(word, "SASL") == 0 && line + len > word + 4)
 			strlcpy(p->sasl, word + 5, sizeof(p->sasl));
 	}
@@ -250,6 +276,93 @@ starttls(struct pop3 *p)
 	return read_capa(p);
 }
 
+/*
+ * RFC 6856: a server that says UTF8 may otherwise rewrite a message whose
+ * header has raw UTF-8 (Courier wraps it in a "your mail reader does not
+ * support Unicode" notice); after UTF8 it sends the message as it is. Sent
+ * after STLS and before the login, as the RFC asks. Refused is no error:
+ * the server then sends what it sends to any client.
+ */
+static int
+utf8(struct pop3 *p)
+{
+	int	 ok;
+
+	if (simple_cmd(p, &ok, "UTF8") == -1)
+		return -1;
+	p->utf8 = ok ? 1 : -1;
+	if (!ok) {
+		char *v = resp_vis(p);
+
+		log_debug("%s: UTF8 refused: %s", p->conn.host, v);
+		free(v);
+	}
+	return 0;
+}
+
+/*
+ * Capabilities may change with the login (RFC 2449 section 5): some
+ * servers show UIDL, PIPELINING or user-specific values only afterwards.
+ * Ask again; if CAPA is refused now, what was learned before stands.
+ */
+static int
+recapa(struct pop3 *p)
+{
+	int	 has_capa = p->has_capa, has_stls = p->has_stls;
+	int	 has_uidl = p->has_uidl, has_user = p->has_user;
+	int	 has_rc = p->has_resp_codes, pipe = p->pipelining;
+	int	 has_utf8 = p->has_utf8;
+	long	 delay = p->login_delay;
+	char	 sasl[sizeof(p->sasl)], raw[sizeof(p->capa_raw)];
+
+	p->recapa = 1;
+	memcpy(sasl, p->sasl, sizeof(sasl));
+	memcpy(raw, p->capa_raw, sizeof(raw));
+	if (read_capa(p) == -1)
+		return -1;
+	if (!p->has_capa && has_capa) {
+		p->has_capa = has_capa;
+		p->has_stls = has_stls;
+		p->has_uidl = has_uidl;
+		p->has_user = has_user;
+		p->has_resp_codes = has_rc;
+		p->pipelining = pipe;
+		p->has_utf8 = has_utf8;
+		p->login_delay = delay;
+		memcpy(p->sasl, sasl, sizeof(sasl));
+		memcpy(p->capa_raw, raw, sizeof(raw));
+	}
+	if (p->acct->pipelining >= 0)
+		p->pipelining = p->acct->pipelining;
+	return 0;
+}
+
+/*
+ * After the login: ask for the capabilities again if the first answer
+ * lacked what a session needs (UIDL), or there was none.
+ */
+int
+pop3_after_login(struct pop3 *p)
+{
+	if (p->has_capa && p->has_uidl)
+		return 0;
+	return recapa(p);
+}
+
+/*
+ * Before fetching NFETCH messages lock-step: a server that did not say
+ * PIPELINING before the login may say it now. One round trip, spent only
+ * when there are enough messages to gain from it.
+ */
+int
+pop3_before_fetch(struct pop3 *p, size_t nfetch)
+{
+	if (p->recapa || p->pipelining || p->acct->pipelining >= 0 ||
+	    nfetch < 4)
+		return 0;
+	return recapa(p);
+}
+
 /* Connect, take the greeting, negotiate TLS and capabilities. */
 int
 pop3_connect(struct pop3 *p, const struct account *a, int inspect,
@@ -289,6 +402,8 @@ pop3_connect(struct pop3 *p, const struct account *a, int inspect,
 	if (read_capa(p) == -1)
 		return -1;
 	if (a->tls == TLSM_STARTTLS && starttls(p) == -1)
+		return -1;
+	if (p->has_utf8 && utf8(p) == -1)
 		return -1;
 	/* pipelining = yes for servers that pipeline without saying so. */
 	if (a->pipelining >= 0)
@@ -334,15 +449,32 @@ pop3_auth_step(struct pop3 *p, const char *line, const char **challenge)
 	return ok ? 0 : 2;
 }
 
-/* Record a refused login, with the server's (escaped) reason. */
+/*
+ * Record a refused login, with the server's (escaped) reason, and for the
+ * RFC 2449 codes that mean "not now", what happens and what to do.
+ */
 void
 pop3_auth_refused(struct pop3 *p, const char *mech, const char *extra)
 {
-	char	*v = resp_vis(p);
+	char	*v = resp_vis(p), hint[200];
 
+	hint[0] = '\0';
+	if (strncasecmp(p->resp, "[LOGIN-DELAY]", 13) == 0) {
+		if (p->login_delay > 0)
+			snprintf(hint, sizeof(hint), " (the server allows one "
+			    "login every %ld seconds: nothing was fetched; "
+			    "run pullmail less often)", p->login_delay);
+		else
+			strlcpy(hint, " (the server wants more time between "
+			    "logins: nothing was fetched; run pullmail less "
+			    "often)", sizeof(hint));
+	} else if (strncasecmp(p->resp, "[IN-USE]", 8) == 0)
+		strlcpy(hint, " (another POP3 session has the mailbox open, "
+		    "another client or one not yet ended: nothing was "
+		    "fetched; try again later)", sizeof(hint));
 	err_set(p->err, pop3_resp_status(p->resp, EX_NOPERM), "%s: login "
-	    "refused (%s): %s%s%s", p->conn.host, mech, v, extra ? " " : "",
-	    extra ? extra : "");
+	    "refused (%s): %s%s%s%s", p->conn.host, mech, v, extra ? " " : "",
+	    extra ? extra : "", hint);
 	free(v);
 }
 

@@ -307,6 +307,10 @@ struct pop3 {
 	int			 has_user;
 	int			 has_resp_codes;
 	int			 has_capa;
+	int			 has_utf8;	/* CAPA UTF8 (RFC 6856) */
+	int			 utf8;		/* 1 enabled, -1 refused */
+	int			 recapa;	/* CAPA asked after login */
+	long			 login_delay;	/* CAPA LOGIN-DELAY, or -1 */
 	char			 sasl[256];	/* CAPA SASL mechanisms */
 	char			 capa_raw[2048]; /* for --serverinfo */
 	char			 greeting[PM_LINE_MAX + 1];
@@ -323,6 +327,8 @@ int	 pop3_connect(struct pop3 *, const struct account *, int,
 	    struct pm_err *);
 int	 pop3_auth_step(struct pop3 *, const char *, const char **);
 void	 pop3_auth_refused(struct pop3 *, const char *, const char *);
+int	 pop3_after_login(struct pop3 *);
+int	 pop3_before_fetch(struct pop3 *, size_t);
 int	 pop3_listing(struct pop3 *, struct msg **, size_t *);
 int	 pop3_window(struct pop3 *);
 int	 pop3_send(struct pop3 *, enum pop3_cmd, size_t, const char *, ...)

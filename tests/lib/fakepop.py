@@ -108,6 +108,21 @@ The login faults (any mechanism):
                      -ERR [AUTH] bad credentials B64 = DECODED (the NULs
                      as "|"); XOAUTH2 and OAUTHBEARER -ERR [AUTH] token
                      TOKEN refused (B64)
+Server quirks (compat.sh):
+    utf8             CAPA says UTF8; UTF8 (before the login) is answered
+                     +OK and logged "S: UTF8 enabled"; until then a message
+                     with 8-bit bytes in its header is sent rewritten into a
+                     "does not support Unicode" notice, as Courier does
+                     ("S: sent NUM as a Unicode notice")
+    utf8-refused     CAPA says UTF8, the UTF8 command gets -ERR
+    bare-err         every -ERR is a bare "-ERR", no text (popa3d's way)
+    capa-after-login CAPA before the login lacks UIDL and PIPELINING; after
+                     it ("S: CAPA after the login") it has them
+    pipelining-after-login  the same for PIPELINING alone; logs "S: commands
+                     pipelined" once a command arrives before the reply to
+                     the one before
+    in-use           PASS gets -ERR [IN-USE] (the mailbox is locked)
+    login-delay      PASS gets -ERR [LOGIN-DELAY]; CAPA says LOGIN-DELAY 300
 Transcript lines: "S: output N bytes" (sent in the connection, logged
 just before "S: closed C"), "C: AUTH MECH ***" (initial response hidden),
 "C: ***" for a token line, "S: MECH accepted (initial
@@ -197,6 +212,12 @@ FAULTS = {
     "oauth-error-malformed": None,
     "plus-always": None,
     "echo-secret": None,
+    "utf8": None,
+    "utf8-refused": None,
+    "bare-err": None,
+    "capa-after-login": None,
+    "pipelining-after-login": None,
+    "in-use": None,
 }
 
 # faults whose count may be 0 (a byte offset, a rotation)
@@ -336,6 +357,7 @@ class Session:
         self.in_tls = False
         self.state = "auth"
         self.user = None
+        self.utf8 = False
         self.msgs = []          # dicts: name, data, wire, size, lines
         self.deleted = set()
         self.sent_at = {}       # num -> self.recvs when RETR was sent whole
@@ -446,6 +468,9 @@ class Session:
         self.send(b"+OK" + (b" " + text if text else b"") + b"\r\n")
 
     def err(self, text):
+        if self.fault("bare-err", fire=False):
+            self.send(b"-ERR\r\n")
+            return
         self.send(b"-ERR " + text + b"\r\n")
 
     def multi(self, first, lines, end=True, cut=None):
@@ -557,6 +582,11 @@ class Session:
                     self.fault("no-pipelining", fire=False):
                 self.pipelined_noted = True
                 self.srv.log("V: commands pipelined without PIPELINING")
+            elif b"\n" in self.buf and not self.pipelined_noted and \
+                    self.state == "transaction" and \
+                    self.fault("pipelining-after-login", fire=False):
+                self.pipelined_noted = True
+                self.srv.log("S: commands pipelined")
 
     def plus_always(self, cmd):
         """plus-always: any line before the login gets "+ ", even "*"."""
@@ -570,15 +600,25 @@ class Session:
 
     def cmd_CAPA(self, args):
         caps = [b"USER", b"TOP"]
-        if self.fault("no-uidl"):
+        before = self.state == "auth"
+        if self.fault("no-uidl") or \
+                before and self.fault("capa-after-login"):
             pass
         else:
             caps.append(b"UIDL")
-        if self.fault("no-pipelining"):
+        if self.fault("no-pipelining") or before and (
+                self.fault("capa-after-login") or
+                self.fault("pipelining-after-login")):
             pass
         else:
             caps.append(b"PIPELINING")
+        if not before:
+            self.srv.log("S: CAPA after the login")
         caps.append(b"RESP-CODES")
+        if self.fault("utf8") or self.fault("utf8-refused"):
+            caps.append(b"UTF8")
+        if self.fault("login-delay", fire=False):
+            caps.append(b"LOGIN-DELAY 300")
         if self.srv.tls and not self.in_tls and self.state == "auth":
             caps.append(b"STLS")
         if self.srv.sasl:
@@ -603,6 +643,16 @@ class Session:
         self.sock = self.srv.tls.wrap_socket(self.sock, server_side=True)
         self.in_tls = True
 
+    def cmd_UTF8(self, args):
+        if self.fault("utf8-refused"):
+            self.err(b"UTF8 not available")
+        elif self.fault("utf8", fire=False):
+            self.utf8 = True
+            self.srv.log("S: UTF8 enabled")
+            self.ok(b"UTF8 enabled")
+        else:
+            self.err(b"unknown command")
+
     def cmd_USER(self, args):
         self.user = args[0] if args else b""
         self.ok()
@@ -612,6 +662,8 @@ class Session:
             self.err(b"USER first")
         elif self.fault("login-delay"):
             self.err(b"[LOGIN-DELAY] wait 5 minutes")
+        elif self.fault("in-use"):
+            self.err(b"[IN-USE] Mailbox is locked by another POP3 session")
         elif self.fault("auth-err"):
             self.err(b"[AUTH] invalid credentials")
         elif self.fault("escape-in-err"):
@@ -910,6 +962,15 @@ class Session:
             self.sent_whole(num)
             return
         wire = m["wire"]
+        if self.fault("utf8", fire=False) and not self.utf8 and \
+                any(b >= 0x80 for b in wire.split(b"\r\n\r\n", 1)[0]):
+            # as Courier does for a client that did not say UTF8
+            self.srv.log("S: sent %d as a Unicode notice" % num)
+            wire = (b"Subject: Unicode message\r\nMIME-Version: 1.0\r\n"
+                    b"Content-Type: multipart/mixed; boundary=x\r\n\r\n"
+                    b"--x\r\n\r\nYour E-mail reader does not support "
+                    b"Unicode E-mail.\r\n--x\r\nContent-Type: "
+                    b"message/global\r\n\r\n" + wire + b"--x--\r\n")
         if self.fault("short-retr", num):
             self.send(head + wire[:wire.rfind(b"\r\n", 0, len(wire) // 2) + 2]
                       + b".\r\n")
@@ -1021,7 +1082,7 @@ class Session:
         self.ok()
 
 
-AUTH_CMDS = {b"USER", b"PASS", b"STLS", b"AUTH"}
+AUTH_CMDS = {b"USER", b"PASS", b"STLS", b"AUTH", b"UTF8"}
 ANY_CMDS = {b"CAPA", b"QUIT", b"NOOP"}
 
 

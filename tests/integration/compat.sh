@@ -1,0 +1,165 @@
+#!/bin/bash
+# compat.sh - what real servers do that RFC 1939 alone does not say, against
+# tests/lib/fakepop.py's server quirks (issue 10):
+#  - UTF8 (RFC 6856): sent after STLS and before the login when CAPA says
+#    UTF8, so a server that rewrites raw UTF-8 headers for older clients
+#    (Courier) sends the message as it is; refused is no error;
+#    --serverinfo says which;
+#  - CAPA asked again after the login when the first lacked UIDL, and before
+#    fetching several messages when it lacked PIPELINING (RFC 2449 section 5);
+#    not asked again when nothing is to be gained;
+#  - a bare -ERR (popa3d) said in words;
+#  - [IN-USE] and [LOGIN-DELAY]: one line, what to do, exit 75, nothing lost;
+#  - TCP_QUICKACK set before waiting for the server (no delayed-ACK stall in
+#    lock-step; contrib/bench/lockstep.py measures the effect).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+
+need strace:strace
+need openssl:openssl
+
+# tr_count ERE: lines of the fakepop transcript matching ERE
+tr_count() {
+	grep -cE -- "$1" "$FAKE_LOG" 2>/dev/null || true
+}
+# tr_line ERE: the line number of the first transcript line matching ERE
+tr_line() {
+	grep -nE -- "$1" "$FAKE_LOG" | head -n 1 | cut -d: -f1
+}
+
+MAIL=$T/mail
+mkdir -p "$MAIL"
+"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$MAIL" --count 6 --mix small ||
+	bail_out "genmail.py failed"
+# a message with raw UTF-8 in its header, as sent by a client of RFC 6532
+printf 'From: =?utf-8?q?J=C3=BCrgen?= <j@example.org>\nTo: Jürgen Groß <jg@example.net>\nSubject: Grüße aus Köln — ☃\nMessage-ID: <utf8-1@example.org>\nDate: Mon, 30 Nov 2026 10:00:00 +0000\n\nHallo, schöne Grüße.\n' \
+	>"$MAIL/msg-00007.eml"
+FAKE_MAIL=$MAIL
+cp "$MAIL"/* "$EXPECTED"/
+MAILDIR_SAVE=$MAILDIR
+
+# expect_mail DESC: $FAKE_MD holds exactly $EXPECTED, byte for byte
+expect_mail() {
+	MAILDIR=$FAKE_MD
+	ok "$1" mailcheck
+	MAILDIR=$MAILDIR_SAVE
+}
+
+# ------------------------------------------------------------- UTF8
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/fake-key.pem" -out "$T/fake-cert.pem" -days 2 \
+	-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1 ||
+	bail_out "openssl could not make a certificate"
+TLSARGS=(--tls-cert "$T/fake-cert.pem" --tls-key "$T/fake-key.pem")
+
+fake_start --fault utf8 "${TLSARGS[@]}"
+mode_config maildir delete tls=starttls "ca_file=$T/fake-cert.pem" allow_plaintext=no
+run_pm
+is "$PM_RC" 0 "UTF8: exit status 0" || show_pm
+is "$(tr_count '^S: UTF8 enabled$')" 1 "UTF8: sent, and enabled"
+stls=$(tr_line '^C: STLS$') utf=$(tr_line '^C: UTF8$') user=$(tr_line '^C: USER ')
+ok "UTF8: after STLS and before the login" test "${stls:-0}" -lt "${utf:-0}" -a "${utf:-0}" -lt "${user:-0}"
+is "$(tr_count 'as a Unicode notice')" 0 "UTF8: no message rewritten by the server"
+expect_mail "UTF8: every message byte-exact, the raw UTF-8 header one too"
+
+fake_start --fault utf8
+mode_config maildir keep
+run_pm --serverinfo
+is "$PM_RC" 0 "UTF8 --serverinfo: exit status 0" || show_pm
+contains "$PM_OUT" "UTF8          enabled" "UTF8 --serverinfo: says it is enabled"
+
+fake_start --fault utf8-refused@all
+mode_config maildir delete
+run_pm
+is "$PM_RC" 0 "UTF8 refused: no error, exit status 0" || show_pm
+is "$PM_ERR" "" "UTF8 refused: nothing on stderr"
+expect_mail "UTF8 refused: every message delivered"
+run_pm --serverinfo
+contains "$PM_OUT" "refused when asked" "UTF8 refused: --serverinfo says so"
+
+fake_start
+mode_config maildir delete
+run_pm
+is "$(tr_count '^C: UTF8')" 0 "no UTF8 in CAPA: UTF8 not sent"
+run_pm --serverinfo
+contains "$PM_OUT" "UTF8          not offered" "no UTF8 in CAPA: --serverinfo says not offered"
+
+# ------------------------------------------------- CAPA after the login
+
+fake_start --fault capa-after-login
+mode_config maildir keep
+run_pm
+is "$PM_RC" 0 "UIDL only after the login: keep works, exit status 0" || show_pm
+is "$(tr_count '^S: CAPA after the login$')" 1 "UIDL only after the login: CAPA asked again once"
+expect_mail "UIDL only after the login: every message delivered"
+run_pm
+is "$PM_RC" 0 "UIDL only after the login: second run exit status 0" || show_pm
+is "$(maildir_count "$FAKE_MD")" 7 "UIDL only after the login: nothing fetched twice"
+
+fake_start --fault pipelining-after-login
+mode_config maildir delete
+run_pm
+is "$PM_RC" 0 "PIPELINING only after the login: exit status 0" || show_pm
+is "$(tr_count '^S: CAPA after the login$')" 1 "PIPELINING only after the login: CAPA asked again before fetching 7"
+is "$(tr_count '^S: commands pipelined$')" 1 "PIPELINING only after the login: then used"
+expect_mail "PIPELINING only after the login: every message delivered"
+
+# two messages: not worth a round trip
+mkdir -p "$T/two"
+cp "$MAIL/msg-00001.eml" "$MAIL/msg-00002.eml" "$T/two"/
+FAKE_MAIL=$T/two fake_start --fault pipelining-after-login
+mode_config maildir delete
+run_pm
+is "$PM_RC" 0 "PIPELINING after the login, 2 messages: exit status 0" || show_pm
+is "$(tr_count '^S: CAPA after the login$')" 0 "PIPELINING after the login, 2 messages: CAPA not asked again"
+
+fake_start
+mode_config maildir delete
+run_pm
+is "$(tr_count '^S: CAPA after the login$')" 0 "full CAPA before the login: not asked again"
+
+# ------------------------------------------------------ bare -ERR
+
+fake_start --fault bare-err
+mode_config maildir delete 'password="wrong"'
+run_pm
+is "$PM_RC" 77 "bare -ERR to PASS: exit status 77" || show_pm
+is "$(line_count "$PM_ERR")" 1 "bare -ERR to PASS: one line"
+contains "$PM_ERR" "login refused (USER): the server gave no reason" "bare -ERR to PASS: said in words"
+ok "bare -ERR: no dangling colon" eval '[[ "$PM_ERR" != *": " ]]'
+
+# ---------------------------------------------- IN-USE, LOGIN-DELAY
+
+for code in in-use login-delay; do
+	fake_start --fault "$code"
+	mode_config maildir delete
+	run_pm
+	is "$PM_RC" 75 "$code: exit status 75 (temporary)" || show_pm
+	is "$(line_count "$PM_ERR")" 1 "$code: one line"
+	is "$(count_files "$FAKE_SRV")" 7 "$code: nothing deleted"
+	is "$(tr_count '^C: (RETR|DELE)')" 0 "$code: nothing fetched"
+done
+fake_start --fault in-use
+mode_config maildir delete
+run_pm
+contains "$PM_ERR" "[IN-USE] Mailbox is locked by another POP3 session (another POP3 session has the mailbox open" \
+	"in-use: the server's words, and what it means"
+fake_start --fault login-delay
+mode_config maildir delete
+run_pm
+contains "$PM_ERR" "one login every 300 seconds" "login-delay: the delay CAPA gave"
+contains "$PM_ERR" "run pullmail less often" "login-delay: what to do"
+
+# --------------------------------------------------- TCP_QUICKACK
+
+fake_start --fault no-pipelining
+mode_config maildir delete
+(cd "$T" && HOME="$PM_HOME" XDG_STATE_HOME="$PM_STATE" strace -f -qq \
+	-e trace=setsockopt -o "$T/strace.out" "$PULLMAIL" </dev/null >/dev/null 2>&1)
+is "$?" 0 "lock-step under strace: exit status 0"
+ok "lock-step: TCP_QUICKACK set before waiting for the server" \
+	grep -q 'TCP_QUICKACK, \[1\]' "$T/strace.out"
+expect_mail "lock-step: every message delivered"
+
+done_testing
