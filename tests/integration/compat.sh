@@ -9,7 +9,9 @@
 #    fetching several messages when it lacked PIPELINING (RFC 2449 section 5);
 #    not asked again when nothing is to be gained;
 #  - a bare -ERR (popa3d) said in words;
-#  - [IN-USE] and [LOGIN-DELAY]: one line, what to do, exit 75, nothing lost;
+#  - [IN-USE] and [LOGIN-DELAY]: one line, what to do, exit 75, nothing lost
+#    (IN-USE also from Dovecot with pop3_lock_session, another client holding
+#    the mailbox);
 #  - TCP_QUICKACK set before waiting for the server (no delayed-ACK stall in
 #    lock-step; contrib/bench/lockstep.py measures the effect).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -161,5 +163,45 @@ is "$?" 0 "lock-step under strace: exit status 0"
 ok "lock-step: TCP_QUICKACK set before waiting for the server" \
 	grep -q 'TCP_QUICKACK, \[1\]' "$T/strace.out"
 expect_mail "lock-step: every message delivered"
+
+# IN-USE from a real server: Dovecot with pop3_lock_session, while
+# another client holds a session open
+export DOVECOT_LOCK_SESSION=yes
+start_server
+seed 3
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST"
+mkfifo "$T/hold.in"
+cat >"$T/hold.py" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+f = s.makefile("rb")
+f.readline()
+for c in (b"USER " + sys.argv[2].encode(), b"PASS " + sys.argv[3].encode()):
+    s.sendall(c + b"\r\n")
+    r = f.readline()
+print(r.decode().strip(), flush=True)
+sys.stdin.read()
+s.sendall(b"QUIT\r\n")
+f.readline()
+EOF
+"$PYTHON3" -S "$T/hold.py" "$POP3_PORT" "$POP3_USER" "$POP3_PASS" <"$T/hold.in" >"$T/hold.out" &
+hold=$!
+track_pid "$hold"
+exec 7>"$T/hold.in"
+wait_for 30 grep -q '^+OK' "$T/hold.out" ||
+	bail_out "the holding session did not log in: $(cat "$T/hold.out")"
+run_pm
+is "$PM_RC" 75 "Dovecot IN-USE: exit status 75" || show_pm
+is "$(line_count "$PM_ERR")" 1 "Dovecot IN-USE: one line"
+contains "$PM_ERR" "[IN-USE]" "Dovecot IN-USE: the server's code shown"
+contains "$PM_ERR" "another POP3 session has the mailbox open" "Dovecot IN-USE: what it means"
+is "$(server_count)" 3 "Dovecot IN-USE: nothing deleted"
+exec 7>&-
+wait "$hold"
+untrack_pid "$hold"
+run_pm
+is "$PM_RC" 0 "Dovecot IN-USE: once the other session ends, exit status 0" || show_pm
+is "$(maildir_count)" 3 "Dovecot IN-USE: then every message delivered"
+is "$(server_count)" 0 "Dovecot IN-USE: and deleted"
 
 done_testing

@@ -16,6 +16,9 @@ set -eu
 PROG=dovecot.sh
 PYTHON3=${PYTHON3:-python3}
 DOVECOT=${DOVECOT:-}
+# DOVECOT_LOCK_SESSION=yes: one POP3 session at a time per mailbox (a
+# second login gets -ERR [IN-USE])
+DOVECOT_LOCK_SESSION=${DOVECOT_LOCK_SESSION:-no}
 POP3_USER=pmtest
 POP3_PASS=pm-Secret-42
 NOSTLS_ADDR=127.0.0.2
@@ -285,6 +288,7 @@ mail_fsync = optimized
 mail_max_userip_connections = 100
 pop3_uidl_format = %08Xu%08Xv
 pop3_no_flag_updates = yes
+pop3_lock_session = ${DOVECOT_LOCK_SESSION:-no}
 shutdown_clients = yes
 
 service pop3-login {
