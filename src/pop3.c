@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,17 @@ resp_vis(struct pop3 *p)
 	return log_vis(p->resp, strlen(p->resp));
 }
 
+/* A TLS port taken for a plain one: say what to change (78). */
+static void
+tls_port_error(struct pop3 *p)
+{
+	err_set(p->err, EX_CONFIG, "%s: port %s speaks TLS from the first "
+	    "byte (implicit TLS), not plain POP3: set tls = implicit for this "
+	    "port, or use the server's plain port (usually 110) for %s",
+	    p->conn.host, p->acct->port, p->acct->tls == TLSM_STARTTLS ?
+	    "STLS" : "tls = none");
+}
+
 /* Read one status line. Returns -1 on I/O error or a malformed reply. */
 static int
 read_status(struct pop3 *p, int *ok)
@@ -105,6 +117,11 @@ read_status(struct pop3 *p, int *ok)
 	if (conn_getline(&p->conn, &line, &len, p->err) == -1)
 		return -1;
 	if (pop3_parse_status(line, len, ok, &text) == -1) {
+		if (len >= 2 && (line[0] == 0x15 || line[0] == 0x16) &&
+		    line[1] == 0x03 && p->conn.ssl == NULL) {
+			tls_port_error(p);
+			return -1;
+		}
 		v = log_vis(line, len > 80 ? 80 : len);
 		err_set(p->err, EX_PROTOCOL, "%s: protocol error: expected +OK "
 		    "or -ERR, got \"%s\"", p->conn.host, v);
@@ -363,6 +380,55 @@ pop3_before_fetch(struct pop3 *p, size_t nfetch)
 	return recapa(p);
 }
 
+/*
+ * A POP3 server greets at once; a TLS port says nothing until the client
+ * speaks. If no greeting has come after GREETING_PROBE_MS, try a TLS
+ * handshake on a second connection: if it succeeds, the account's port is
+ * a TLS port and waiting out the timeout would only end in "timed out"
+ * (75) for what is a configuration error (78). If it fails, go on waiting
+ * for the greeting as usual (a slow server got one stray connection, and
+ * the wait is up to a quarter of the timeout, at most 10 s, longer).
+ */
+#define GREETING_PROBE_MS	3000
+
+static int
+greeting_probe(struct pop3 *p)
+{
+	struct conn	 probe;
+	struct pm_err	 perr;
+	int		 r, secs;
+
+	/* A short timeout is its own answer: no probe. */
+	if (p->conn.timeout_ms <= 2 * GREETING_PROBE_MS)
+		return 0;
+	switch (conn_poll(p->conn.fd, POLLIN, GREETING_PROBE_MS)) {
+	case CW_READY:
+	case CW_STOPPED:	/* the read that follows says so */
+	case CW_ERROR:
+		return 0;
+	case CW_TIMEOUT:
+		break;
+	}
+	memset(&perr, 0, sizeof(perr));
+	secs = p->acct->timeout / 4 < 10 ? p->acct->timeout / 4 : 10;
+	if (secs < 1)
+		secs = 1;
+	if (conn_open(&probe, p->acct->host, p->acct->port, secs, &perr) == -1) {
+		conn_close(&probe);
+		return 0;
+	}
+	probe.inspect = 1;
+	r = conn_tls(&probe, p->acct, &perr);
+	conn_close(&probe);
+	if (r == 0) {
+		log_debug("%s: no greeting, but a TLS handshake on port %s "
+		    "succeeded", p->conn.host, p->acct->port);
+		tls_port_error(p);
+		return -1;
+	}
+	return 0;
+}
+
 /* Connect, take the greeting, negotiate TLS and capabilities. */
 int
 pop3_connect(struct pop3 *p, const struct account *a, int inspect,
@@ -379,6 +445,8 @@ pop3_connect(struct pop3 *p, const struct account *a, int inspect,
 		return -1;
 	p->conn.inspect = inspect;
 	if (a->tls == TLSM_IMPLICIT && conn_tls(&p->conn, a, err) == -1)
+		return -1;
+	if (a->tls != TLSM_IMPLICIT && greeting_probe(p) == -1)
 		return -1;
 	if (read_status(p, &ok) == -1)
 		return -1;

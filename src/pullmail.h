@@ -252,6 +252,8 @@ struct conn {
 	int		 inspect;	/* --serverinfo: record, do not refuse */
 	int		 ca_lazy;	/* system CA file not loaded yet */
 	long		 verify_result;
+	char		 first[64];	/* the first bytes TLS read */
+	size_t		 firstlen;
 };
 /* conn_poll: ready, timed out, stopped (fetch_stop), poll failed. */
 enum conn_wait {

@@ -196,6 +196,67 @@ tls_fingerprint(X509 *cert, char *buf, size_t len)
 		o += snprintf(buf + o, len - o, "%s%02X", i ? ":" : "", md[i]);
 }
 
+/*
+ * Keep the first bytes read from the socket during the handshake: if the
+ * port speaks plain POP3, they are its greeting, and the error can say so
+ * instead of OpenSSL's "wrong version number".
+ */
+static long
+first_bytes(BIO *b, int oper, const char *argp, size_t len, int argi,
+    long argl, int ret, size_t *processed)
+{
+	struct conn	*c = (struct conn *)BIO_get_callback_arg(b);
+	size_t		 n;
+
+	(void)len;
+	(void)argi;
+	(void)argl;
+	if (oper == (BIO_CB_READ | BIO_CB_RETURN) && ret > 0 &&
+	    processed != NULL && c->firstlen < sizeof(c->first)) {
+		n = *processed;
+		if (n > sizeof(c->first) - c->firstlen)
+			n = sizeof(c->first) - c->firstlen;
+		memcpy(c->first + c->firstlen, argp, n);
+		c->firstlen += n;
+	}
+	return ret;
+}
+
+/*
+ * The handshake failed: if what came first was a line of text, the port
+ * is not a TLS port. The usual mistake, tls = implicit on port 110, is a
+ * configuration error (78), not worth retrying.
+ */
+static int
+plain_text_port(struct conn *c, const struct account *a, struct pm_err *err)
+{
+	size_t	 n, i;
+	char	*v;
+
+	n = c->firstlen;
+	if (n < 3 || memchr(c->first, '\n', n) == NULL)
+		return 0;
+	n = (char *)memchr(c->first, '\n', n) - c->first;
+	for (i = 0; i < n; i++)
+		if ((c->first[i] < ' ' || c->first[i] > '~') &&
+		    !(c->first[i] == '\r' && i == n - 1))
+			return 0;
+	if (n > 0 && c->first[n - 1] == '\r')
+		n--;
+	v = log_vis(c->first, n);
+	if (strncmp(c->first, "+OK", 3) == 0)
+		err_set(err, EX_CONFIG, "%s: port %s speaks plain POP3, not TLS "
+		    "(it greeted \"%s\"): for STLS on this port set tls = "
+		    "starttls; for implicit TLS use the server's TLS port "
+		    "(usually 995)", c->host, a->port, v);
+	else
+		err_set(err, EX_CONFIG, "%s: port %s answered in plain text, "
+		    "not TLS (\"%s\"): is it the right port?", c->host,
+		    a->port, v);
+	free(v);
+	return 1;
+}
+
 int
 conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 {
@@ -263,6 +324,9 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 	    BIO_set_read_buffer_size(rbio, PM_IOBUF) != 1)
 		fatalx("cannot set up the TLS BIOs");
 	BIO_push(rbio, sbio);
+	c->firstlen = 0;
+	BIO_set_callback_ex(sbio, first_bytes);
+	BIO_set_callback_arg(sbio, (char *)c);
 	SSL_set_bio(ssl, rbio, wbio);
 	if (is_ip_literal(name)) {
 		vp = SSL_get0_param(ssl);
@@ -283,6 +347,10 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 			if (tls_wait(c, e, err) == -1)
 				return -1;
 			continue;
+		}
+		if (plain_text_port(c, a, err)) {
+			ERR_clear_error();
+			return -1;
 		}
 		vr = SSL_get_verify_result(ssl);
 		if (vr != X509_V_OK) {
@@ -337,6 +405,7 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 		return -1;
 	}
 	X509_free(peer);
+	BIO_set_callback_ex(sbio, NULL);
 	log_info("%s: %s, %s%s", a->name, SSL_get_version(ssl),
 	    SSL_get_cipher_name(ssl), pinned ? ", certificate pinned" : "");
 	return 0;

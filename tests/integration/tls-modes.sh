@@ -1,6 +1,8 @@
 #!/bin/bash
 # tls-modes.sh - fetch over implicit TLS, STLS and plain text; plain text
-# is refused without allow_plaintext.
+# is refused without allow_plaintext; the wrong port for the TLS mode (TLS to
+# the plain port, STLS or plain text to the TLS port) is a configuration
+# error (78) that says what to change, never a timeout.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "$(dirname "$0")/lib.sh"
 
@@ -66,5 +68,31 @@ lacks "$PM_ERR" "> USER" "allow_plaintext = no: USER never sent"
 lacks "$PM_ERR" "> PASS" "allow_plaintext = no: PASS never sent"
 is "$(server_count)" 5 "allow_plaintext = no: nothing deleted"
 is "$(count_files "$MAILDIR/new")" 0 "allow_plaintext = no: Maildir new/ empty"
+
+# The wrong port for the mode: one line saying what to change, status 78
+# (not 75: cron setups that ignore temporary failures would never see it),
+# nothing fetched or deleted.
+ACCOUNT=wrongport
+MAILDIR=$T/Maildir-wrongport
+write_config implicit "$POP3_PORT" "$POP3_TLS_HOST"
+run_pm
+is "$PM_RC" 78 "TLS to the plain port: exit status 78" || show_pm
+is "$(line_count "$PM_ERR")" 1 "TLS to the plain port: one line"
+contains "$PM_ERR" "port $POP3_PORT speaks plain POP3, not TLS (it greeted \"+OK" \
+	"TLS to the plain port: says it is a plain POP3 port, with its greeting"
+contains "$PM_ERR" "set tls = starttls" "TLS to the plain port: says what to change"
+lacks "$PM_ERR" "wrong version number" "TLS to the plain port: not OpenSSL's words"
+for mode in starttls none; do
+	write_config "$mode" "$POP3S_PORT" "$POP3_TLS_HOST" allow_plaintext=yes
+	run_pm
+	is "$PM_RC" 78 "tls = $mode to the TLS port: exit status 78" || show_pm
+	is "$(line_count "$PM_ERR")" 1 "tls = $mode to the TLS port: one line"
+	contains "$PM_ERR" "port $POP3S_PORT speaks TLS from the first byte" \
+		"tls = $mode to the TLS port: says it is a TLS port"
+	contains "$PM_ERR" "set tls = implicit" "tls = $mode to the TLS port: says what to change"
+	lacks "$PM_ERR" "timed out" "tls = $mode to the TLS port: not a timeout"
+done
+is "$(server_count)" 5 "wrong ports: nothing deleted"
+is "$(maildir_count)" 0 "wrong ports: nothing delivered"
 
 done_testing
