@@ -221,7 +221,10 @@ purge() {
 	acct_config purge$_purge_n maildir="$T/purged"
 	run_pm "purge$_purge_n"
 	n=$(srv_count)
-	[ "$n" = 0 ] || diag "still $n messages on the server after purging" "$(show_pm)"
+	if [ "$n" != 0 ]; then
+		diag "still $n messages on the server after purging"
+		show_pm
+	fi
 }
 
 # mc SET (--maildir DIR | --mbox FILE): mailcheck.py against SET (byte for
@@ -294,11 +297,11 @@ pm_bg() {
 fetched_ok() {
 	local desc=$1 set=$2 md=$3
 	is "$PM_RC" 0 "$desc: exit status 0" || show_pm
-	ok "$desc: the $(set_size "$set") messages arrived byte-exact" mc "$set" --maildir "$md"
+	ok "$desc: all $(set_size "$set") message(s) arrived byte-exact" mc "$set" --maildir "$md"
 	is "$(srv_count)" 0 "$desc: the server is empty"
 }
 
-# refused_ok DESC SET MAILDIR: the last run failed on the certificate
+# refused_tls_ok DESC SET MAILDIR: the last run failed on the certificate
 # (status 77, one line naming it), fetched nothing and left SET on the server
 refused_tls_ok() {
 	local desc=$1 set=$2 md=$3
