@@ -144,7 +144,7 @@ ROWS = ["delete", "keep", "-c", "-l", "--serverinfo", "login", "wrong-password",
 SIMPLE = {"delete": ["delete"], "keep": ["keep"], "-c": ["check"], "-l": ["list"],
           "--serverinfo": ["serverinfo"], "wrong-password": ["wrongpass"],
           "mbox": ["mbox"], "MDA": ["mda"], "two-at-once": ["concurrent"],
-          "UTF-8-headers": ["utf8-maildir", "utf8-mbox", "utf8-mda"]}
+          "UTF-8-headers": ["utf8-maildir", "utf8-mbox", "utf8-mda", "utf8-cmd"]}
 MECHNAME = {"auth-auto": "auto", "auth-user": "USER", "auth-apop": "APOP"}
 
 def cell(res, variants):

@@ -34,6 +34,8 @@
 #   utf8-maildir, utf8-mbox, utf8-mda
 #                the message with raw UTF-8 headers byte-exact in each way
 #                of delivery
+#   utf8-cmd     where CAPA says UTF8: the UTF8 command (RFC 6856) sent
+#                after STLS and before logging in, the message byte-exact
 #
 # Every check is a TAP check.  A variant the server lacks is no check; it
 # is listed as "n/a" in the results file, $SRV_RESULTS if set (else
@@ -263,6 +265,20 @@ sys.exit(1)
 EOF
 }
 
+# utf8_order TRACE: in the -vv trace TRACE, "> UTF8" was sent once, after
+# "> STLS" (if any) and before the first login command
+utf8_order() {
+	awk '
+		/^pullmail: > STLS$/ { stls = NR }
+		/^pullmail: > UTF8$/ { n++; utf8 = NR }
+		/^pullmail: > (AUTH|USER|APOP) / && !login { login = NR }
+		END {
+			if (n != 1) { print "# UTF8 sent " n + 0 " times"; exit 1 }
+			if (stls && utf8 < stls) { print "# UTF8 before STLS"; exit 1 }
+			if (!login || login < utf8) { print "# UTF8 not before the login"; exit 1 }
+		}' "$1"
+}
+
 # ------------------------------------------------------------ config
 
 # acct_config NAME [KEY=VALUE | -KEY]...: $CONFIG with the one account NAME
@@ -392,6 +408,27 @@ v_begin utf8-maildir
 ok "the UTF-8 message byte-exact in the Maildir" utf8_exact main --maildir "$MD"
 v_end
 
+# the UTF8 command (RFC 6856), where CAPA offers it: sent after STLS (on
+# the STLS port if there is one) and before logging in
+if [ "$SRV_UTF8" = yes ]; then
+	purge
+	gen_set utf8cmd 0 small UTF8
+	seed_set utf8cmd
+	v_begin utf8-cmd
+	if [ "$SRV_STLS" = yes ]; then
+		conn_config utf8cmd starttls "$SRV_PORT" "$SRV_TLS_HOST" maildir="$T/md-utf8cmd"
+	else
+		acct_config utf8cmd maildir="$T/md-utf8cmd"
+	fi
+	run_pm -vv utf8cmd
+	fetched_ok "UTF8" utf8cmd "$T/md-utf8cmd"
+	ok "UTF8: sent (after STLS) before logging in" utf8_order "$T/pm.err"
+	ok "UTF8: the message byte-exact" utf8_exact utf8cmd --maildir "$T/md-utf8cmd"
+	v_end
+else
+	v_na utf8-cmd "CAPA has no UTF8"
+fi
+
 # =================================================== logging in
 
 # auth_one VARIANT AUTH-VALUE TRACE-FRAGMENT: one message, fetched with auth
@@ -430,7 +467,7 @@ for m in $SRV_MECHS; do
 done
 auth_one auth-auto auto ""
 if [ "$SRV_APOP" = yes ]; then
-	auth_one auth-apop apop "> APOP $SRV_USER "
+	auth_one auth-apop apop "> APOP ***"
 else
 	v_na auth-apop "the server does not offer APOP"
 fi
