@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # srvlib.sh - the acceptance scenario of the server suite (issue 10), run
 # against one real POP3 server through its adapter (tests/lib/servers/,
 # see the README there).  Sourced by tests/integration/srv-NAME.sh:
@@ -69,6 +70,7 @@ _srv_stop() {
 		_srv_started=0
 	fi
 }
+# shellcheck disable=SC2154 # _rc is set in the trap itself
 trap '_rc=$?; _srv_stop; (exit $_rc); _cleanup' EXIT
 
 srv() { # SUBCOMMAND ARG...: the adapter on this instance
@@ -80,10 +82,10 @@ srv() { # SUBCOMMAND ARG...: the adapter on this instance
 # srv_count: messages on the server ("?" if the adapter cannot tell)
 srv_count() {
 	local n
-	n=$(srv count 2>"$T/count.err") && [ -n "$n" ] || {
+	if ! n=$(srv count 2>"$T/count.err") || [ -z "$n" ]; then
 		diag "$SRV.sh count failed: $(cat "$T/count.err")"
 		n="?"
-	}
+	fi
 	echo "$n"
 }
 
@@ -237,8 +239,8 @@ mc() {
 	MC_OUT=$("$PYTHON3" -S "$TESTLIB/mailcheck.py" --expected "$set" "$@" \
 		--strip-received 2>&1)
 	rc=$?
-	[ $rc -eq 0 ] || diag "$MC_OUT"
-	return $rc
+	[ "$rc" -eq 0 ] || diag "$MC_OUT"
+	return "$rc"
 }
 
 # utf8_exact SET (--maildir DIR | --mbox FILE): SET's UTF-8 message was
@@ -544,6 +546,7 @@ seed_set mda
 v_begin mda
 MDA_MD=$T/md-mda
 mkdir -p "$MDA_MD/new" "$MDA_MD/cur" "$MDA_MD/tmp"
+# shellcheck disable=SC2016 # $MAILDIR is procmail's
 printf 'MAILDIR=%s/\nDEFAULT=$MAILDIR\n' "$MDA_MD" >"$T/procmailrc"
 acct_config mda -maildir "mda=procmail -m $T/procmailrc"
 run_pm mda
