@@ -1,0 +1,8 @@
+#!/bin/bash
+# srv-dovecot.sh - the server suite's acceptance scenario (srvlib.sh) against
+# the adapter tests/lib/servers/dovecot.sh.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+# shellcheck disable=SC2034 # read by srvlib.sh
+SRV=dovecot
+# shellcheck source=tests/integration/srvlib.sh
+. "$(dirname "$0")/srvlib.sh"

@@ -1,0 +1,8 @@
+#!/bin/bash
+# srv-mailutils.sh - the server suite's acceptance scenario (srvlib.sh) against
+# the adapter tests/lib/servers/mailutils.sh.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+# shellcheck disable=SC2034 # read by srvlib.sh
+SRV=mailutils
+# shellcheck source=tests/integration/srvlib.sh
+. "$(dirname "$0")/srvlib.sh"
