@@ -30,6 +30,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,11 +211,25 @@ lock_account(const char *statedir, const char *name, int wait, int shared,
 			err_set(err, EX_TEMPFAIL, "another pullmail is checking "
 			    "or listing this account (-c or -l)");
 		else {
+			/*
+			 * The holder writes its pid just after taking the
+			 * lock: until then the file holds nothing or the pid
+			 * of a run that has ended. Name only a live one.
+			 */
+			const char	*errstr;
+			long long	 pid;
+
 			n = pread(fd, buf, sizeof(buf) - 1, 0);
 			buf[n > 0 ? n : 0] = '\0';
 			buf[strcspn(buf, "\n")] = '\0';
-			err_set(err, EX_TEMPFAIL, "already being fetched by "
-			    "pid %s", buf[0] ? buf : "?");
+			pid = strtonum(buf, 1, INT_MAX, &errstr);
+			if (errstr == NULL && (kill((pid_t)pid, 0) == 0 ||
+			    errno == EPERM))
+				err_set(err, EX_TEMPFAIL, "already being "
+				    "fetched by pid %lld", pid);
+			else
+				err_set(err, EX_TEMPFAIL, "already being "
+				    "fetched by another pullmail");
 		}
 		close(fd);
 		free(path);
@@ -222,7 +237,8 @@ lock_account(const char *statedir, const char *name, int wait, int shared,
 	}
 	if (!shared) {
 		n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-		if (ftruncate(fd, 0) == -1 || pwrite(fd, buf, n, 0) != n)
+		/* Over the old pid, then cut: never an empty file. */
+		if (pwrite(fd, buf, n, 0) != n || ftruncate(fd, n) == -1)
 			log_debug("%s: cannot write pid", path);
 	}
 	free(path);

@@ -206,7 +206,7 @@ flock -u 9
 flock -x 9
 run_pm -l
 is "$PM_RC" 75 "-l while a fetch holds the lock: exit status 75" || show_pm
-contains "$PM_ERR" "already being fetched by pid" "-l while a fetch holds the lock: says so"
+contains "$PM_ERR" "already being fetched by another pullmail" "-l while a fetch holds the lock: says so (the pid in the file is of a run that ended)"
 exec 9<&-
 run_pm -l
 is "$PM_RC" 0 "-l once the lock is free: exit status 0" || show_pm

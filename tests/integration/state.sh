@@ -46,6 +46,31 @@ is "$(server_count)" 2 "account locked: nothing deleted"
 is "$(maildir_count)" 3 "account locked: nothing delivered"
 kill "$holder" 2>/dev/null
 wait "$holder" 2>/dev/null
+
+# a holder that has not written its pid yet (the file empty, or the pid of
+# a run that has ended): not named, never "pid ?"
+for content in empty dead; do
+	"$PYTHON3" -c '
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.ftruncate(fd, 0)
+if sys.argv[3] == "dead":
+    os.write(fd, b"999999999\n")
+open(sys.argv[2], "w").close()
+time.sleep(600)
+' "$STATE_DIR/$ACCOUNT.lock" "$T/locked-$content" "$content" &
+	holder2=$!
+	track_pid "$holder2"
+	wait_for 30 test -e "$T/locked-$content" || bail_out "no lock holder"
+	run_pm
+	is "$PM_RC" 75 "locked, pid file $content: exit status 75" || show_pm
+	contains "$PM_ERR" "already being fetched by another pullmail" \
+		"locked, pid file $content: says so without a pid"
+	kill "$holder2" 2>/dev/null
+	wait "$holder2" 2>/dev/null
+	untrack_pid "$holder2"
+done
 run_pm
 is "$PM_RC" 0 "lock released: exit status 0" || show_pm
 is "$(server_count)" 0 "lock released: server empty"
