@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -697,6 +698,56 @@ key_find(const char *name)
 	return NULL;
 }
 
+/* "SECT:host" in buf, the iniparser key of a section's host. */
+static const char *
+host_key(const char *sect, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s:host", sect);
+	return buf;
+}
+
+/* Edit distance of two short names (insert, delete, change, swap). */
+static size_t
+distance(const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b), i, j, d[33][33], c;
+
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++)
+		for (j = 1; j <= lb; j++) {
+			c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < c)
+				c = d[i - 2][j - 2] + 1;
+			d[i][j] = c;
+		}
+	return d[la][lb];
+}
+
+/* The known key NAME is most likely a misspelling of, or NULL. */
+static const char *
+key_guess(const char *name)
+{
+	const char	*best = NULL;
+	size_t		 i, dist, bestd = strlen(name) <= 4 ? 2 : 3;
+
+	for (i = 0; i < NKEYS; i++)
+		if ((dist = distance(name, keys[i].name)) < bestd) {
+			bestd = dist;
+			best = keys[i].name;
+		}
+	return best;
+}
+
 /* Reject any key of a section that pullmail does not know. */
 static int
 check_keys(dictionary *d, const char *sect, const char *path,
@@ -717,8 +768,11 @@ check_keys(dictionary *d, const char *sect, const char *path,
 		if (strcmp(k, "jobs") == 0 && strcmp(sect, "defaults") == 0)
 			continue;
 		if (key_find(k) == NULL) {
-			err_set(err, EX_CONFIG, "%s: [%s] %s: unknown key",
-			    path, sect, k);
+			const char *g = key_guess(k);
+
+			err_set(err, EX_CONFIG, "%s: [%s] %s: unknown key%s%s%s",
+			    path, sect, k, g ? " (did you mean \"" : "",
+			    g ? g : "", g ? "\"?)" : "");
 			rv = -1;
 			break;
 		}
@@ -882,7 +936,7 @@ conf_load(const char *path, struct config *conf, struct pm_err *err)
 	struct stat	 st;
 	FILE		*f = NULL;
 	const char	*sect;
-	char		 fdpath[64];
+	char		 fdpath[64], hk[SECTION_MAX + 8];
 	int		 fd, i, n, has_password, rv = -1;
 
 	memset(conf, 0, sizeof(*conf));
@@ -890,7 +944,14 @@ conf_load(const char *path, struct config *conf, struct pm_err *err)
 	conf->path = xstrdup(path);
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		err_set(err, EX_CONFIG, "%s: %s", path, strerror(errno));
+		if (errno == ENOENT)
+			err_set(err, EX_CONFIG, "%s: no such file: to start one, "
+			    "copy %s there (mode 0600) and edit it; "
+			    "pullmail.conf(5) describes every key", path,
+			    PM_EXAMPLE_CONFIG);
+		else
+			err_set(err, EX_CONFIG, "%s: %s", path,
+			    strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
@@ -967,6 +1028,13 @@ conf_load(const char *path, struct config *conf, struct pm_err *err)
 			goto out;
 		if (strcmp(sect, "defaults") == 0)
 			continue;
+		/* [default], [defualts]: a section of defaults misspelt. */
+		if (distance(sect, "defaults") <= 2 &&
+		    !iniparser_find_entry(d, host_key(sect, hk, sizeof(hk)))) {
+			err_set(err, EX_CONFIG, "%s: [%s]: no host, so not an "
+			    "account: did you mean [defaults]?", path, sect);
+			goto out;
+		}
 		if (!valid_account_name(sect)) {
 			err_set(err, EX_CONFIG, "%s: [%s]: an account name must "
 			    "start with a letter or digit and contain only "

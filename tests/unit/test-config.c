@@ -206,7 +206,38 @@ main(void)
 	    "password_command_timeout = 86401\n", 0600,
 	    "password_command_timeout: \"86401\" is not a number of seconds");
 	expect("unknown key", BASE "hots = x\n", 0600,
-	    "[work] hots: unknown key");
+	    "[work] hots: unknown key (did you mean \"host\"?)");
+	expect("misspelt key, one letter dropped", BASE "maildi = /m\n", 0600,
+	    "[work] maildi: unknown key (did you mean \"maildir\"?)");
+	expect("misspelt key, two letters swapped", BASE "kepe_days = 3\n",
+	    0600, "(did you mean \"keep_days\"?)");
+	expect("unknown key far from any: no guess", BASE "colour = red\n",
+	    0600, "[work] colour: unknown key");
+	expect_lacks("unknown key far from any: no guess", BASE
+	    "colour = red\n", 0600, "unknown key", "did you mean");
+	expect("[default] without host", "[default]\nport = 995\n" BASE,
+	    0600, "[default]: no host, so not an account: did you mean "
+	    "[defaults]?");
+	expect("[defualts] without host", "[defualts]\nkeep = yes\n" BASE,
+	    0600, "did you mean [defaults]?");
+	expect("an account named default is an account", "[default]\n"
+	    "host = h\nuser = u\nmaildir = /m\n", 0600, NULL);
+	{
+		struct config	 mconf;
+		struct pm_err	 merr = { 0, NULL };
+		char		 missing[4096];
+
+		snprintf(missing, sizeof(missing), "%s.absent", path);
+		ok(conf_load(missing, &mconf, &merr) == -1 &&
+		    merr.status == EX_CONFIG && merr.msg != NULL &&
+		    strstr(merr.msg, "no such file: to start one, copy ") &&
+		    strstr(merr.msg, PM_EXAMPLE_CONFIG) &&
+		    strstr(merr.msg, "pullmail.conf(5)"),
+		    "missing config: says how to start one");
+		if (merr.msg != NULL)
+			printf("#   %s\n", merr.msg);
+		err_clear(&merr);
+	}
 	expect("bad value in defaults is blamed on defaults",
 	    "[defaults]\nport = x\n" BASE, 0600, "[defaults] port: \"x\"");
 	expect("unknown key in defaults", "[defaults]\nkep = yes\n" BASE, 0600,
@@ -354,7 +385,7 @@ main(void)
 	/* A file that does not exist. */
 	snprintf(path, sizeof(path), "%s/absent", dir);
 	ok(conf_load(path, &conf, &err) == -1 && err.status == EX_CONFIG &&
-	    strstr(err.msg, "No such file") != NULL, "absent file: error");
+	    strstr(err.msg, "no such file: to start one") != NULL, "absent file: error");
 	err_clear(&err);
 
 	snprintf(path, sizeof(path), "%s/config", dir);
