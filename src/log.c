@@ -265,6 +265,8 @@ log_vis(const char *s, size_t len)
 	return out;
 }
 
+static const char *trace_account;
+
 /*
  * Protocol trace. dir is '<' for what the server sent, '>' for what we
  * sent. The arguments of PASS and APOP are secrets, and so is everything
@@ -299,6 +301,20 @@ log_trace(int dir, const char *line, size_t len)
 		in_sasl = 1;
 	}
 	v = log_vis(line, keep);
-	log_debug("%c %s%s", dir, v, keep < len ? "***" : "");
+	if (trace_account != NULL)
+		log_debug("%s: %c %s%s", trace_account, dir, v,
+		    keep < len ? "***" : "");
+	else
+		log_debug("%c %s%s", dir, v, keep < len ? "***" : "");
 	free(v);
+}
+
+/*
+ * The account the trace lines are about (NULL: none), so that the traces
+ * of "-j 3 -vv" can be told apart. NAME must outlive the session.
+ */
+void
+log_trace_account(const char *name)
+{
+	trace_account = name;
 }

@@ -440,6 +440,7 @@ pop3_connect(struct pop3 *p, const struct account *a, int inspect,
 	memset(p, 0, sizeof(*p));
 	p->acct = a;
 	p->err = err;
+	log_trace_account(a->name);
 	p->conn.fd = -1;
 	if (conn_open(&p->conn, a->host, a->port, a->timeout, err) == -1)
 		return -1;
@@ -1032,7 +1033,8 @@ pop3_body(struct pop3 *p, body_sink sink, void *arg, struct body_dec *d)
 		if (d->done)
 			break;
 	}
-	log_debug("< (%llu bytes of message data)", (unsigned long long)d->in);
+	log_debug("%s: < (%llu bytes of message data)", p->acct->name,
+	    (unsigned long long)d->in);
 	return 0;
 }
 
@@ -1063,4 +1065,5 @@ void
 pop3_close(struct pop3 *p)
 {
 	conn_close(&p->conn);
+	log_trace_account(NULL);
 }

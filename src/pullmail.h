@@ -215,6 +215,7 @@ void	 log_notice(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_trace(int, const char *, size_t);
+void	 log_trace_account(const char *);
 char	*log_vis(const char *, size_t);
 void	 log_secret_add(const char *);
 void	 log_secret_clear(void);

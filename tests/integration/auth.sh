@@ -82,14 +82,14 @@ login_ok() {
 	contains "$PM_ERR" "$ACCOUNT: logging in with $mech" \
 		"$label: log says: logging in with $mech"
 	if [ "$mech" = user ]; then
-		ok "$label: trace: USER $POP3_USER sent" trace_has "^pullmail: > USER $POP3_USER\$"
-		ok "$label: trace: PASS *** sent (password hidden)" trace_has '^pullmail: > PASS \*\*\*$'
-		ok "$label: trace: no AUTH command" trace_lacks '^pullmail: > AUTH'
+		ok "$label: trace: USER $POP3_USER sent" trace_has "^pullmail: [^ ]*: > USER $POP3_USER\$"
+		ok "$label: trace: PASS *** sent (password hidden)" trace_has '^pullmail: [^ ]*: > PASS \*\*\*$'
+		ok "$label: trace: no AUTH command" trace_lacks '^pullmail: [^ ]*: > AUTH'
 	else
-		ok "$label: trace: AUTH $up sent" trace_has "^pullmail: > AUTH $up( \\*\\*\\*)?\$"
-		is "$(nlines_matching '^pullmail: > AUTH' "$T/pm.err")" 1 \
+		ok "$label: trace: AUTH $up sent" trace_has "^pullmail: [^ ]*: > AUTH $up( \\*\\*\\*)?\$"
+		is "$(nlines_matching '^pullmail: [^ ]*: > AUTH' "$T/pm.err")" 1 \
 			"$label: trace: exactly one AUTH command"
-		ok "$label: trace: no USER or PASS" trace_lacks '^pullmail: > (USER|PASS)'
+		ok "$label: trace: no USER or PASS" trace_lacks '^pullmail: [^ ]*: > (USER|PASS)'
 	fi
 	ok "$label: Dovecot logged a login with method=$method" \
 		dlog_grew "Login: user=<$POP3_USER>, method=$method," "$login0"
@@ -105,7 +105,7 @@ done
 # auto: the strongest offered
 login_ok "implicit TLS, auth = auto" scram-sha-256 implicit "$POP3S_PORT" "$POP3_TLS_HOST" auth=auto
 login_ok "STARTTLS, auth = auto" scram-sha-256 starttls "$POP3_PORT" "$POP3_TLS_HOST" auth=auto
-ok "STARTTLS, auth = auto: STLS was used" trace_has '^pullmail: > STLS$'
+ok "STARTTLS, auth = auto: STLS was used" trace_has '^pullmail: [^ ]*: > STLS$'
 
 # ----------------------------------------------------- wrong password
 
@@ -137,7 +137,7 @@ done
 # auto still logs in: SCRAM never reveals the password
 login_ok "no TLS, allow_plaintext = no, auth = auto" scram-sha-256 none \
 	"$POP3_PORT" "$POP3_HOST" auth=auto allow_plaintext=no
-ok "no TLS, auth = auto: no STLS" trace_lacks '^pullmail: > STLS'
+ok "no TLS, auth = auto: no STLS" trace_lacks '^pullmail: [^ ]*: > STLS'
 login_ok "no TLS, allow_plaintext = no, auth = cram-md5" cram-md5 none \
 	"$POP3_PORT" "$POP3_HOST" auth=cram-md5 allow_plaintext=no
 
@@ -152,7 +152,7 @@ for m in plain user login; do
 	contains "$PM_ERR" "refusing to send the password over an unencrypted connection" \
 		"$label: the error says why"
 	ok "$label: trace: no AUTH, USER or PASS sent" \
-		trace_lacks '^pullmail: > (AUTH|USER|PASS|APOP)'
+		trace_lacks '^pullmail: [^ ]*: > (AUTH|USER|PASS|APOP)'
 	ok "$label: Dovecot saw no authentication attempt" \
 		dlog_grew "(no auth attempts" "$noauth0"
 	lacks "$PM_ERR" "$POP3_PASS" "$label: the password is not shown"
@@ -171,7 +171,7 @@ run_pm -vv
 is "$PM_RC" 77 "$label: exit status 77" || show_pm
 contains "$PM_ERR" "APOP" "$label: the error names APOP"
 contains "$PM_ERR" "no timestamp" "$label: the error says the greeting has no timestamp"
-ok "$label: trace: no APOP command sent" trace_lacks '^pullmail: > APOP'
+ok "$label: trace: no APOP command sent" trace_lacks '^pullmail: [^ ]*: > APOP'
 
 # ------------------------------------------------ OAuth with fakepop
 
@@ -255,9 +255,9 @@ oauth_long() {
 	is "$PM_RC" 0 "$label: exit status 0" || { show_pm; diag "$(cat "$FAKE_LOG")"; }
 	contains "$PM_ERR" "$ACCOUNT: logging in with $mech" "$label: log says: logging in with $mech"
 	ok "$label: trace: AUTH $up without initial response" \
-		trace_has "^pullmail: > AUTH $up\$"
+		trace_has "^pullmail: [^ ]*: > AUTH $up\$"
 	ok "$label: trace: the token line after \"+ \" is hidden" \
-		trace_has '^pullmail: > \*\*\*$'
+		trace_has '^pullmail: [^ ]*: > \*\*\*$'
 	is "$(tr_count '^C: AUTH ')" 1 "$label: one AUTH command"
 	is "$(tr_count "^C: AUTH $up\$")" 1 "$label: fakepop: AUTH $up without initial response"
 	is "$(tr_count "^S: $up accepted \\(continuation\\)\$")" 1 \
@@ -279,7 +279,7 @@ oauth_short() {
 	run_pm -vv
 	is "$PM_RC" 0 "$label: exit status 0" || { show_pm; diag "$(cat "$FAKE_LOG")"; }
 	ok "$label: trace: AUTH $up with the initial response hidden" \
-		trace_has "^pullmail: > AUTH $up \\*\\*\\*\$"
+		trace_has "^pullmail: [^ ]*: > AUTH $up \\*\\*\\*\$"
 	is "$(tr_count "^C: AUTH $up \\*\\*\\*\$")" 1 "$label: fakepop: AUTH $up with an initial response"
 	if [ "$mode" = oauth-no-ir ]; then
 		is "$(tr_count "^S: $up initial response refused\$")" 1 \
@@ -291,7 +291,7 @@ oauth_short() {
 		contains "$PM_ERR" "$up with an initial response refused, trying without" \
 			"$label: log says it retried without the initial response"
 		ok "$label: trace: the token line after \"+ \" is hidden" \
-			trace_has '^pullmail: > \*\*\*$'
+			trace_has '^pullmail: [^ ]*: > \*\*\*$'
 	else
 		is "$(tr_count '^C: AUTH ')" 1 "$label: one AUTH command (no retry)"
 		is "$(tr_count "^S: $up accepted \\(initial response\\)\$")" 1 \
@@ -342,11 +342,11 @@ for len in 180 181; do
 	if [ "$len" = 180 ]; then
 		is "$(tr_count '^S: PLAIN accepted \(initial response\)$')" 1 \
 			"$label: the 255-octet AUTH line carried the response"
-		ok "$label: trace: AUTH PLAIN ***" trace_has '^pullmail: > AUTH PLAIN \*\*\*$'
+		ok "$label: trace: AUTH PLAIN ***" trace_has '^pullmail: [^ ]*: > AUTH PLAIN \*\*\*$'
 	else
 		is "$(tr_count '^S: PLAIN accepted \(continuation\)$')" 1 \
 			"$label: the response followed the continuation"
-		ok "$label: trace: AUTH PLAIN, then ***" trace_has '^pullmail: > AUTH PLAIN$'
+		ok "$label: trace: AUTH PLAIN, then ***" trace_has '^pullmail: [^ ]*: > AUTH PLAIN$'
 	fi
 	ok "$label: no V: line" no_violation
 	fake_fetched "$label"
@@ -432,9 +432,9 @@ for mech in xoauth2 oauthbearer; do
 	fake_config "$mech"
 	run_pm -vv
 	is "$PM_RC" 0 "$label: exit status 0" || { show_pm; diag "$(cat "$FAKE_LOG")"; }
-	ok "$label: trace: AUTH $up" trace_has "^pullmail: > AUTH $up\$"
-	ok "$label: trace: the bare + from the server" trace_has '^pullmail: < \+$'
-	ok "$label: trace: the token line hidden" trace_has '^pullmail: > \*\*\*$'
+	ok "$label: trace: AUTH $up" trace_has "^pullmail: [^ ]*: > AUTH $up\$"
+	ok "$label: trace: the bare + from the server" trace_has '^pullmail: [^ ]*: < \+$'
+	ok "$label: trace: the token line hidden" trace_has '^pullmail: [^ ]*: > \*\*\*$'
 	lacks "$PM_ERR" "${TOKEN:5:40}" "$label: the token is not in the trace"
 	if [ "$mech" = xoauth2 ]; then
 		b64=$(printf 'user=u\001auth=Bearer %s\001\001' "$TOKEN" | base64 -w0)

@@ -164,6 +164,17 @@ ok "lock-step: TCP_QUICKACK set before waiting for the server" \
 	grep -q 'TCP_QUICKACK, \[1\]' "$T/strace.out"
 expect_mail "lock-step: every message delivered"
 
+# -vv: every trace line names its account (for -j N -vv)
+fake_start
+mode_config maildir keep
+add_account other none "$FAKE_PORT" 127.0.0.1 user=u 'password="p"' \
+	allow_plaintext=yes keep=yes "maildir=$T/Maildir-other"
+run_pm -vv -j 2
+is "$PM_RC" 0 "-j 2 -vv: exit status 0" || show_pm
+contains "$PM_ERR" "pullmail: $ACCOUNT: > CAPA" "-vv: trace lines of $ACCOUNT name it"
+contains "$PM_ERR" "pullmail: other: > CAPA" "-vv: trace lines of other name it"
+is "$(printf '%s\n' "$PM_ERR" | grep -cE '^pullmail: [<>] ')" 0 "-vv: no trace line without an account"
+
 # IN-USE from a real server: Dovecot with pop3_lock_session, while
 # another client holds a session open
 export DOVECOT_LOCK_SESSION=yes

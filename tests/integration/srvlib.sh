@@ -271,9 +271,9 @@ EOF
 # "> STLS" (if any) and before the first login command
 utf8_order() {
 	awk '
-		/^pullmail: > STLS$/ { stls = NR }
-		/^pullmail: > UTF8$/ { n++; utf8 = NR }
-		/^pullmail: > (AUTH|USER|APOP) / && !login { login = NR }
+		/^pullmail: [^ ]*: > STLS$/ { stls = NR }
+		/^pullmail: [^ ]*: > UTF8$/ { n++; utf8 = NR }
+		/^pullmail: [^ ]*: > (AUTH|USER|APOP) / && !login { login = NR }
 		END {
 			if (n != 1) { print "# UTF8 sent " n + 0 " times"; exit 1 }
 			if (stls && utf8 < stls) { print "# UTF8 before STLS"; exit 1 }
