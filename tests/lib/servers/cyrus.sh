@@ -42,8 +42,13 @@ SRV_PASS=pm-Cyrus-42
 # the SASL realm (Cyrus's servername); sasldb keys are user@realm
 REALM=localhost
 CYRUS_BIN=/usr/lib/cyrus/bin
-# mechanisms to offer; "start" keeps those the SASL plugins installed have
+# SASL mechanisms to offer (sasl_mech_list; start keeps those whose plugin
+# is installed; after TLS Cyrus adds SCRAM-SHA-1-PLUS and SCRAM-SHA-256-PLUS
+# by itself).  SRV_MECHS lists them without DIGEST-MD5: offered (a client
+# must cope with mechanisms it does not know), but pullmail has no
+# DIGEST-MD5 (RFC 6331 made it historic), so no test can log in with it.
 WANT_MECHS="PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-1 SCRAM-SHA-256"
+NOTES="no UTF8 (RFC 6856) in CAPA; seeded by IMAP APPEND, as lmtpd adds headers (Return-Path, Received, X-Cyrus-Session-Id, X-Sieve); DIGEST-MD5 and SCRAM-*-PLUS offered, not tested (pullmail has neither)"
 
 die() {
 	echo "$PROG: error: $*" >&2
@@ -125,7 +130,8 @@ inst_path() {
 	echo "$(srvroot)/cyrus/inst"
 }
 
-# Print the pid in DIR/FILE if that process is alive and is COMM.
+# Print the pid in DIR/FILE if that process is alive (not a zombie) and
+# is COMM.
 live_pid() {
 	local file=$1/$2 comm=$3 pid c
 	[ -f "$file" ] || return 0
@@ -133,48 +139,67 @@ live_pid() {
 	case $pid in '' | *[!0-9]*) return 0 ;; esac
 	c=$(cat "/proc/$pid/comm" 2>/dev/null) || return 0
 	[ "$c" = "$comm" ] || return 0
+	# a zombie is not alive (when the master's parent is gone, nobody may
+	# reap it in a container)
+	case $(ps -o stat= -p "$pid" 2>/dev/null) in Z* | '') return 0 ;; esac
 	echo "$pid"
 }
 
-# Live (non-zombie) processes of session SID, as "PID COMM" lines.
+# Live (non-zombie) processes of session SID named one of COMMS (a
+# space-separated list), as "PID COMM" lines.
 session_procs() {
-	ps -o pid=,stat=,comm= -s "$1" 2>/dev/null | awk '$2 !~ /^Z/ { print $1, $3 }' || true
+	ps -o pid=,stat=,comm= -s "$1" 2>/dev/null |
+		awk -v comms=" $2 " '$2 !~ /^Z/ && index(comms, " " $3 " ") { print $1, $3 }' || true
 }
 
-# kill_session DIR FILE COMM: SIGTERM the session leader named in DIR/FILE
-# (if it is COMM), wait until its session has no live process left
-# (SIGKILL what is still there after a long while), remove FILE.
+# kill_session DIR FILE COMM...: stop the session whose leader's pid is in
+# DIR/FILE: SIGTERM to the leader if it is alive and named COMM (the first
+# one), else SIGKILL to what is left of its session (processes named one
+# of the COMMs, e.g. children of a master that died); wait until none is
+# left (SIGKILL them after a long while); remove FILE.
 kill_session() {
-	local dir=$1 file=$2 comm=$3 pid i procs
-	pid=$(live_pid "$dir" "$file" "$comm")
-	if [ -n "$pid" ]; then
+	local dir=$1 file=$2 comm=$3 comms pid i procs
+	shift 2
+	comms=$*
+	[ -f "$dir/$file" ] || return 0
+	pid=$(cat "$dir/$file" 2>/dev/null) || pid=
+	case $pid in '' | *[!0-9]*) rm -f "${dir:?}/$file"; return 0 ;; esac
+	if [ -n "$(live_pid "$dir" "$file" "$comm")" ]; then
 		kill -TERM "$pid" 2>/dev/null || true
+	else
+		# without their master, Cyrus's children ignore SIGTERM
+		procs=$(session_procs "$pid" "$comms")
+		# shellcheck disable=SC2046
+		[ -z "$procs" ] || kill -KILL $(printf '%s\n' "$procs" | awk '{ print $1 }') 2>/dev/null || true
+	fi
+	i=0
+	while [ $i -lt 3000 ]; do
+		procs=$(session_procs "$pid" "$comms")
+		[ -z "$procs" ] && break
+		sleep 0.01
+		i=$((i + 1))
+	done
+	if [ -n "$procs" ]; then
+		echo "$PROG: warning: killing leftover processes: $(printf '%s\n' "$procs" | tr '\n' ' ')" >&2
+		# shellcheck disable=SC2046
+		kill -KILL $(printf '%s\n' "$procs" | awk '{ print $1 }') 2>/dev/null || true
 		i=0
-		while [ $i -lt 1000 ]; do
-			procs=$(session_procs "$pid")
-			[ -z "$procs" ] && break
+		while [ $i -lt 3000 ] && [ -n "$(session_procs "$pid" "$comms")" ]; do
 			sleep 0.01
 			i=$((i + 1))
 		done
-		procs=$(session_procs "$pid")
-		if [ -n "$procs" ]; then
-			echo "$PROG: warning: killing leftover processes: $(printf '%s\n' "$procs" | tr '\n' ' ')" >&2
-			# shellcheck disable=SC2046
-			kill -KILL $(printf '%s\n' "$procs" | awk '{ print $1 }') 2>/dev/null || true
-			i=0
-			while [ $i -lt 1000 ] && [ -n "$(session_procs "$pid")" ]; do
-				sleep 0.01
-				i=$((i + 1))
-			done
-		fi
 	fi
 	rm -f "${dir:?}/$file"
 }
 
+# The names of the instance's processes: the master and what it starts.
+MASTER_COMMS="master pop3d imapd lmtpd ctl_cyrusdb"
+
 cmd_stop() {
 	local dir=$1
 	[ -d "$dir" ] || return 0
-	kill_session "$dir" master.pid master
+	# shellcheck disable=SC2086
+	kill_session "$dir" master.pid $MASTER_COMMS
 	# last: it writes what the dying master and children still log
 	kill_session "$dir" syslog.pid python3
 	return 0
@@ -260,7 +285,7 @@ avail_mechs() {
 		SCRAM-*) lib=scram ;;
 		*) continue ;;
 		esac
-		for f in /usr/lib/*/sasl2/lib$lib.so /usr/lib/sasl2/lib$lib.so; do
+		for f in /usr/lib/*/sasl2/lib"$lib".so /usr/lib/sasl2/lib"$lib".so; do
 			if [ -e "$f" ]; then
 				out="$out $m"
 				break
@@ -327,20 +352,29 @@ DAEMON {
 EOF
 }
 
-# run_detached LOG COMMAND...: COMMAND in the background in a session of
-# its own, without our file descriptors (make's jobserver, a harness's
-# pipes), output appended to LOG; prints its pid.
+# run_detached PIDFILE LOG COMMAND...: COMMAND in the background in a
+# session of its own, without our file descriptors (make's jobserver, a
+# harness's pipes), output appended to LOG; its pid (written by the process
+# itself, as setsid forks when it has to) in PIDFILE once this returns.
 run_detached() {
-	local log=$1
-	shift
+	local pidfile=$1 log=$2 i
+	shift 2
+	rm -f "$pidfile"
 	(
 		for fd in "/proc/$BASHPID/fd/"*; do
 			fd=${fd##*/}
 			case $fd in 0 | 1 | 2 | *[!0-9]*) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
 		done
-		exec setsid "$@" </dev/null >>"$log" 2>&1
+		# shellcheck disable=SC2016
+		exec setsid bash -c 'echo $$ >"$0.tmp" && mv "$0.tmp" "$0" && exec "$@"' \
+			"$pidfile" "$@" </dev/null >>"$log" 2>&1
 	) &
-	echo $!
+	i=0
+	while [ ! -s "$pidfile" ]; do
+		i=$((i + 1))
+		[ $i -lt 3000 ] || die "$1 did not start (see $log)"
+		sleep 0.01
+	done
 }
 
 # A syslog receiver on DIR/dev/log (the instance's /dev/log): one line per
@@ -348,7 +382,7 @@ run_detached() {
 start_syslog() {
 	local dir=$1 pid i
 	rm -f "$dir/dev/log"
-	pid=$(run_detached "$dir/syslog.err" "$PYTHON3" -c '
+	run_detached "$dir/syslog.pid" "$dir/syslog.err" "$PYTHON3" -c '
 import os, re, signal, socket, sys
 path, logf = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -361,11 +395,11 @@ pri = re.compile(rb"^<[0-9]+>")
 while True:
     data = s.recv(65536)
     out.write(pri.sub(b"", data).rstrip(b"\0\n") + b"\n")
-' "$dir/dev/log" "$dir/cyrus.log")
-	echo "$pid" >"$dir/syslog.pid"
+' "$dir/dev/log" "$dir/cyrus.log"
+	pid=$(cat "$dir/syslog.pid")
 	i=0
 	while [ ! -S "$dir/dev/log" ]; do
-		if [ ! -d "/proc/$pid" ] || [ $i -ge 1000 ]; then
+		if [ ! -d "/proc/$pid" ] || [ $i -ge 3000 ]; then
 			cat "$dir/syslog.err" >&2
 			die "the syslog receiver did not create $dir/dev/log"
 		fi
@@ -379,7 +413,7 @@ while True:
 start_master() {
 	local dir=$1 in=$2
 	# shellcheck disable=SC2016
-	MASTER_PID=$(run_detached "$dir/master.out" unshare -m --propagation private \
+	run_detached "$dir/master.pid" "$dir/master.out" unshare -m --propagation private \
 		bash -c '
 set -e
 dir=$1 in=$2
@@ -391,12 +425,12 @@ done
 mount --rbind "$in/dev" /dev
 exec "$@"
 ' inst "$dir" "$in" "$CYRUS_BIN/master" -C "$in/imapd.conf" -M "$in/cyrus.conf" \
-		-p "$in/conf/master.pid")
-	echo "$MASTER_PID" >"$dir/master.pid"
+		-p "$in/conf/master.pid"
+	MASTER_PID=$(cat "$dir/master.pid")
 }
 
 cmd_start() {
-	local dir=$1 in root pop3d attempt ports p_pop3 p_pop3s mechs label ver n
+	local dir=$1 in root pop3d attempt ports p_pop3 p_pop3s mechs srv_mechs label ver n
 	root=$(srvroot)
 	pop3d=$root/cyrus/usr/lib/cyrus/bin/pop3d
 	in=$(inst_path)
@@ -453,7 +487,8 @@ cmd_start() {
 			wait_greeting "$dir" "$MASTER_PID" "$p_pop3s" tls; then
 			break
 		fi
-		kill_session "$dir" master.pid master
+		# shellcheck disable=SC2086
+		kill_session "$dir" master.pid $MASTER_COMMS
 		if [ $attempt -ge 3 ] || ! grep -q 'in use' "$dir/cyrus.log" 2>/dev/null; then
 			echo "--- $dir/master.out:" >&2
 			tail -n 20 "$dir/master.out" >&2 2>/dev/null || true
@@ -463,6 +498,11 @@ cmd_start() {
 			die "cyrus master did not start serving 127.0.0.1:$p_pop3/$p_pop3s"
 		fi
 	done
+	srv_mechs=
+	for n in $mechs; do
+		[ "$n" = DIGEST-MD5 ] || srv_mechs="$srv_mechs $n"
+	done
+	srv_mechs=${srv_mechs# }
 	ver=$(cat "$root/cyrus/VERSION" 2>/dev/null || echo unknown)
 	label="Cyrus pop3d ${ver%%-*}"
 
@@ -480,12 +520,12 @@ cmd_start() {
 		echo "SRV_PASS=$SRV_PASS"
 		echo "SRV_USERPASS=yes"
 		echo "SRV_APOP=yes"
-		echo "SRV_MECHS='$mechs'"
+		echo "SRV_MECHS='$srv_mechs'"
 		echo "SRV_UTF8=no"
 		echo "SRV_PIPELINING=yes"
 		echo "SRV_LOG='$dir/cyrus.log'"
 		echo "SRV_PID=$MASTER_PID"
-		echo "SRV_NOTES=''"
+		echo "SRV_NOTES='$NOTES'"
 		echo "export SRV_NAME SRV_LABEL SRV_HOST SRV_TLS_HOST SRV_PORT SRV_STLS SRV_TLS_PORT SRV_CA"
 		echo "export SRV_USER SRV_PASS SRV_USERPASS SRV_APOP SRV_MECHS SRV_UTF8 SRV_PIPELINING"
 		echo "export SRV_LOG SRV_PID SRV_NOTES"
