@@ -418,11 +418,11 @@ start_master() {
 set -e
 dir=$1 in=$2
 shift 2
-mount --bind "$dir" "$in"
+mount -n --bind "$dir" "$in"
 for n in null zero full random urandom tty; do
-	mount --bind "/dev/$n" "$in/dev/$n"
+	mount -n --bind "/dev/$n" "$in/dev/$n"
 done
-mount --rbind "$in/dev" /dev
+mount -n --rbind "$in/dev" /dev
 exec "$@"
 ' inst "$dir" "$in" "$CYRUS_BIN/master" -C "$in/imapd.conf" -M "$in/cyrus.conf" \
 		-p "$in/conf/master.pid"
