@@ -2,25 +2,35 @@
 # cyrus.sh - a private, throw-away Cyrus pop3d for pullmail's tests (issue 10).
 #
 #   cyrus.sh packages          Debian packages to apt-get install normally
-#   cyrus.sh unpack ROOT       apt-get download cyrus-pop3d, dpkg -x into ROOT/cyrus
+#   cyrus.sh unpack ROOT       apt-get download cyrus-pop3d and cyrus-imapd,
+#                              dpkg -x them into ROOT/cyrus
 #   cyrus.sh start DIR         create DIR afresh, start the instance, write DIR/env
-#   cyrus.sh seed DIR SRCDIR   deliver SRCDIR's files by LMTP, in name order
-#   cyrus.sh count DIR         number of messages in the user's INBOX (POP3 STAT)
+#   cyrus.sh seed DIR SRCDIR   add SRCDIR's files (IMAP APPEND), in name order
+#   cyrus.sh count DIR         number of messages in the INBOX (IMAP STATUS)
 #   cyrus.sh stop DIR          stop DIR's instance; leaves no process behind
 #
-# The interface is tests/lib/servers/README.  cyrus-pop3d conflicts with
-# dovecot-pop3d (Conflicts: pop3-server), so only its pop3d binary is taken
-# from ROOT/cyrus (unpacked, same version as the installed cyrus-common);
-# master, lmtpd and ctl_cyrusdb come from cyrus-common, saslpasswd2 from
-# sasl2-bin.  The instance is Cyrus's own master (-C DIR/imapd.conf -M
-# DIR/cyrus.conf) with three services: pop3 on a plain port (STLS),
-# pop3s (implicit TLS) and lmtpd on a unix socket; users and passwords are
-# in a SASL sasldb in DIR (auxprop); the INBOX is created by Cyrus itself
-# (autocreate), no system user is involved.
+# The interface is tests/lib/servers/README.  cyrus-pop3d and cyrus-imapd
+# conflict with Dovecot (pop3-server, imap-server), so their pop3d and
+# imapd are run from ROOT/cyrus (unpacked, the version of the installed
+# cyrus-common); master and ctl_cyrusdb come from cyrus-common,
+# saslpasswd2 from sasl2-bin.  The instance is Cyrus's own master
+# (-C imapd.conf -M cyrus.conf, both in DIR) with three services: pop3 on
+# 127.0.0.1, plain with STLS; pop3s on 127.0.0.1, implicit TLS; imapd on the
+# unix socket DIR/socket/imap, for seed and count only.  The user and its
+# password are in a SASL sasldb in DIR (auxprop), the INBOX is created by
+# Cyrus at the first login (autocreate): no system user is involved.
+# Everything Cyrus writes (databases, spool, sockets, locks) is in DIR;
+# its log (syslog only) is caught into DIR/cyrus.log.
 #
-# Redirections (all inside a private mount namespace, unshare -m
-# --propagation private, that the master and every child live in; nothing
-# is changed outside it):
+# Why seed does not use LMTP: lmtpd replaces Return-Path (by the envelope
+# sender) and adds Received, X-Cyrus-Session-Id and X-Sieve to every
+# message, whatever imapd.conf says, so RETR could not be byte-exact.
+# IMAP APPEND stores the message as given (8-bit headers too, with
+# munge8bit off), and RETR returns it as stored.
+#
+# Redirections, all in a private mount namespace (unshare -m --propagation
+# private; mount -n, so no /run/mount/utab either) that the master and
+# every child live in; nothing changes outside it:
 #   - DIR is bind-mounted on ROOT/cyrus/inst, and the configuration names
 #     only paths below ROOT/cyrus/inst.  Cyrus's processes run as the
 #     system user "cyrus" (created by cyrus-common), which cannot search
@@ -28,11 +38,12 @@
 #     gives them a reachable path (and a short one, for the unix sockets).
 #   - /dev is replaced by DIR/dev: the device nodes of /dev the servers
 #     need (null, zero, full, random, urandom, tty) bind-mounted into it,
-#     plus "log", a unix datagram socket of our own syslog receiver
-#     (a python3 process outside the namespace) that writes DIR/cyrus.log.
-#     Cyrus logs only to syslog(3), i.e. the compiled-in /dev/log.
-# The master is SRV_PID; it runs in a session of its own (setsid), so
-# stop waits until that session has no live process left.
+#     plus "log", the unix datagram socket of a syslog receiver of our own
+#     (python3, outside the namespace, pid in DIR/syslog.pid) that appends
+#     to DIR/cyrus.log: Cyrus logs only with syslog(3), to /dev/log.
+# The master (SRV_PID, DIR/master.pid) runs in a session of its own
+# (setsid): stop waits until that session has no live process left.
+# Root only (mount namespace; Cyrus itself changes to the user cyrus).
 set -eu
 
 PROG=cyrus.sh
@@ -48,7 +59,7 @@ CYRUS_BIN=/usr/lib/cyrus/bin
 # must cope with mechanisms it does not know), but pullmail has no
 # DIGEST-MD5 (RFC 6331 made it historic), so no test can log in with it.
 WANT_MECHS="PLAIN LOGIN CRAM-MD5 DIGEST-MD5 SCRAM-SHA-1 SCRAM-SHA-256"
-NOTES="no UTF8 (RFC 6856) in CAPA; seeded by IMAP APPEND, as lmtpd adds headers (Return-Path, Received, X-Cyrus-Session-Id, X-Sieve); DIGEST-MD5 and SCRAM-*-PLUS offered, not tested (pullmail has neither)"
+NOTES="no UTF8 (RFC 6856); seeded by IMAP APPEND (lmtpd adds headers); DIGEST-MD5 and SCRAM-*-PLUS offered, untested (pullmail has neither)"
 
 die() {
 	echo "$PROG: error: $*" >&2
@@ -193,7 +204,7 @@ kill_session() {
 }
 
 # The names of the instance's processes: the master and what it starts.
-MASTER_COMMS="master pop3d imapd lmtpd ctl_cyrusdb"
+MASTER_COMMS="master pop3d imapd ctl_cyrusdb"
 
 cmd_stop() {
 	local dir=$1
@@ -306,6 +317,7 @@ configdirectory: $in/conf
 partition-default: $in/spool
 defaultpartition: default
 sievedir: $in/sieve
+# no lmtpd runs: this only keeps the default path inside DIR
 lmtpsocket: $in/socket/lmtp
 idlesocket: $in/socket/idle
 notifysocket: $in/socket/notify
@@ -323,11 +335,10 @@ tls_server_cert: $in/tls/server.pem
 tls_server_key: $in/tls/server.key
 tls_sessions_db_path: $in/conf/tls_sessions.db
 
-# The INBOX comes into being at the first delivery or login.
-autocreate_post: yes
+# The INBOX comes into being at the first login.
 autocreate_quota: 0
-# Messages are stored as delivered: no header munging, no
-# Message-ID based duplicate suppression (a test may seed twice).
+# Messages are stored as given: no header munging, no Message-ID
+# based duplicate suppression (a test may seed a message twice).
 munge8bit: no
 reject8bit: no
 duplicatesuppression: no
@@ -342,7 +353,6 @@ START {
 SERVICES {
   pop3 cmd="$pop3d -C $in/imapd.conf" listen="127.0.0.1:$p_pop3" proto=tcp4 prefork=0
   pop3s cmd="$pop3d -s -C $in/imapd.conf" listen="127.0.0.1:$p_pop3s" proto=tcp4 prefork=0
-  lmtpunix cmd="$CYRUS_BIN/lmtpd -C $in/imapd.conf" listen="$in/socket/lmtp" prefork=0
   imapunix cmd="$imapd -C $in/imapd.conf" listen="$in/socket/imap" prefork=0
 }
 EVENTS {
@@ -569,12 +579,10 @@ M.logout()
 	)
 }
 
-# seed: IMAP APPEND stores each message as given (CRLF line ends), which
-# is what RETR then sends (dot-stuffed by pop3d).  Delivery by LMTP (the
-# lmtpd service is there) is not byte-exact: lmtpd replaces Return-Path
-# (with the envelope sender) and adds Received, X-Cyrus-Session-Id and
-# X-Sieve, whatever imapd.conf says.  APPENDs go in name order, so the
-# N-th file gets the N-th UID and POP3 number.
+# seed: IMAP APPEND stores each message as given (LF made CRLF), which is
+# what RETR then sends (dot-stuffed by pop3d); see the top for why not
+# LMTP.  APPENDs go in name order, so the N-th file gets the next UID and
+# POP3 number.
 cmd_seed() {
 	local dir=$1 src=$2
 	[ -d "$src" ] || die "source directory $src not found"
