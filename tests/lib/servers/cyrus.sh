@@ -452,6 +452,9 @@ cmd_start() {
 	[ "$(id -u)" = 0 ] || die "must run as root (mount namespace; Cyrus runs as user cyrus)"
 	id cyrus >/dev/null 2>&1 || die "no user 'cyrus' (install cyrus-common)"
 	[ -d "$in" ] || mkdir -p "$in"
+	# Cyrus runs (and reaches DIR through $in) as the user cyrus
+	setpriv --reuid=cyrus --regid=mail --clear-groups test -x "$in" -a -x "$pop3d" 2>/dev/null ||
+		die "user cyrus cannot reach $in and $pop3d (ROOT must be searchable by all)"
 	umask 022
 	mkdir -p "$dir"
 	dir=$(abs_dir "$dir")
@@ -462,6 +465,9 @@ cmd_start() {
 	esac
 	cmd_stop "$dir"
 	rm -rf "$dir"
+	# a start that fails half-way leaves no process behind
+	# shellcheck disable=SC2064
+	trap "cmd_stop '$dir'" EXIT
 	# configdirectory as Debian's cyrus-makedirs lays it out
 	mkdir -p "$dir"/conf "$dir"/spool "$dir"/sieve "$dir"/socket "$dir"/dev
 	for n in db socket proc lock log msg user quota sync ptclient; do
@@ -540,6 +546,7 @@ cmd_start() {
 		echo "export SRV_USER SRV_PASS SRV_USERPASS SRV_APOP SRV_MECHS SRV_UTF8 SRV_PIPELINING"
 		echo "export SRV_LOG SRV_PID SRV_NOTES"
 	} >"$dir/env"
+	trap - EXIT
 }
 
 # imap DIR PYTHON-CODE ARG...: run PYTHON-CODE with "M", an imaplib.IMAP4
