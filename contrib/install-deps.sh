@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential autoconf automake pkg-config libssl-dev libbsd-dev
 libiniparser-dev dovecot-pop3d python3 openssl procmail maildrop faketime
-clang libclang-rt-14-dev strace"
+clang libclang-rt-14-dev strace tmux"
 if [ "$(id -u)" -eq 0 ]; then
 	SUDO=
 elif command -v sudo >/dev/null 2>&1; then
@@ -14,6 +14,16 @@ else
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Installing a server package starts its system service (Dovecot, Cyrus on
+# ports 110, 143...) unless policy-rc.d says no: the tests run their own
+# private instances and want none of those. Our policy-rc.d is only there
+# while we install.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null &&
+		$SUDO chmod 755 "$policy" &&
+		trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PKGS >/dev/null

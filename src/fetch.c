@@ -26,6 +26,7 @@
 #include "config.h"
 
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -104,7 +105,8 @@ static void
 progress(struct session *s, int done)
 {
 	struct timespec	 now;
-	char		 a[32], b[32], r[32];
+	struct winsize	 ws;
+	char		 a[32], b[32], r[32], line[256];
 	uint64_t	 bytes;
 	double		 t;
 
@@ -123,11 +125,20 @@ progress(struct session *s, int done)
 	s->last_shown = now;
 	bytes = s->st->bytes + s->dlv.size;
 	t = elapsed(&s->started, &now);
-	fprintf(stderr, "\r%s: %u/%u messages, %s of %s, %s/s\033[K",
+	snprintf(line, sizeof(line), "%s: %u/%u messages, %s of %s, %s/s",
 	    s->acct->name, s->st->fetched, s->total_msgs,
 	    human_size(bytes, a, sizeof(a)),
 	    human_size(s->total_bytes, b, sizeof(b)),
 	    human_size(t > 0 ? bytes / t : 0, r, sizeof(r)));
+	/*
+	 * A line wider than the terminal wraps, and "\r" then goes back to
+	 * the start of the last piece only: a trail of old lines. Cut it to
+	 * the width (less one: the cursor in the last column wraps too).
+	 */
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 &&
+	    strlen(line) >= ws.ws_col)
+		line[ws.ws_col - 1] = '\0';
+	fprintf(stderr, "\r%s\033[K", line);
 	s->progress_shown = 1;
 }
 
