@@ -21,6 +21,10 @@
  *
  * Commands are pipelined when the server allows it: RETRs run ahead of the
  * message being delivered, and DELEs follow each durable batch.
+ *
+ * A run may hold several such sessions one after the other, each ended by
+ * its QUIT before the next logs in, for servers that list only part of a
+ * large mailbox in a session (more_sessions).
  */
 
 #include "config.h"

@@ -328,6 +328,11 @@ login_apop(struct pop3 *p, const char *user, const char *pass)
 	return finish(p, r, "APOP", 0);
 }
 
+/*
+ * PLAIN: the response on the AUTH line when it fits (auth_cmd), and in two
+ * steps, on a new connection, for a server that takes no initial
+ * responses (retry_twostep).
+ */
 static int
 login_plain(struct pop3 *p, const char *user, const char *pass)
 {
