@@ -868,17 +868,37 @@ quit(struct session *s)
 }
 
 /*
+ * A session after the first that the server refuses for now, before the
+ * login or at it, with LOGIN-DELAY or IN-USE (RFC 2449 section 8): a
+ * server that enforces a delay between logins, or whose maildrop is still
+ * locked from the session before. That is no failure of the run, which
+ * asked for more only in case there was more: the next run fetches it.
+ */
+static int
+refused_for_now(struct session *s)
+{
+	if (s->err.status != EX_TEMPFAIL ||
+	    (strncasecmp(s->pop.resp, "[LOGIN-DELAY]", 13) != 0 &&
+	    strncasecmp(s->pop.resp, "[IN-USE]", 8) != 0))
+		return 0;
+	log_info("%s: %s (another login so soon refused): the next run "
+	    "fetches what may be left", s->acct->name, s->err.msg);
+	err_clear(&s->err);
+	return 1;
+}
+
+/*
  * One session with the account's server, the account's lock held by the
  * caller: log in (asking for the password, into *passwordp, on the first
  * session only), list, fetch, QUIT. sofar counts what earlier sessions of
- * this run fetched, for the per-run limits. Returns the session's exit
- * status (0 on success) after reporting any error once; *st counts this
- * session only.
+ * this run fetched, for the per-run limits (none: this is the first).
+ * Returns the session's exit status (0 on success) after reporting any
+ * error once; *st counts this session only.
  */
 static int
 fetch_session(struct account *a, const char *statedir,
     const struct run_opts *opts, char **passwordp,
-    const struct fetch_stats *sofar, struct fetch_stats *st)
+    const struct fetch_stats *sofar, struct fetch_stats *st, int followup)
 {
 	struct session	 s;
 	struct plan_policy pol;
@@ -919,10 +939,13 @@ fetch_session(struct account *a, const char *statedir,
 		goto out;
 
 	connected = 1;
-	if (pop3_connect(&s.pop, a, 0, &s.err) == -1)
+	if (pop3_connect(&s.pop, a, 0, &s.err) == -1 ||
+	    auth_login(&s.pop, *passwordp) == -1) {
+		if (followup && refused_for_now(&s))
+			finished = 1;
 		goto out;
-	if (auth_login(&s.pop, *passwordp) == -1 ||
-	    pop3_unsolicited(&s.pop) == -1)
+	}
+	if (pop3_unsolicited(&s.pop) == -1)
 		goto out;
 
 	if (pop3_listing(&s.pop, &s.msgs, &s.nmsgs) == -1)
@@ -1047,7 +1070,7 @@ out:
  * cron or -d brings far fewer. A server that listed everything costs one
  * more login then, which brings nothing new; only a run that delivers
  * this many at once pays it (a server that enforces LOGIN-DELAY refuses
- * that login: the run then says so, and the next one is normal).
+ * that login, which refused_for_now takes as the end of the run).
  */
 #define CAPPED_MIN	100
 
@@ -1135,7 +1158,8 @@ fetch_account(struct account *a, const char *statedir,
 	    &err) == -1)
 		goto out;
 	for (n = 1;; n++) {
-		status = fetch_session(a, statedir, opts, &password, st, &one);
+		status = fetch_session(a, statedir, opts, &password, st, &one,
+		    n > 1);
 		stats_add(st, &one);
 		if (status != 0 || !more_sessions(a, opts, &one, st, n))
 			break;

@@ -12,6 +12,9 @@
 #    (Gmail lists its messages again) still lets the next run fetch the rest
 #    in several sessions; messages with LF sizes (MB-sized ones, one of
 #    short lines whose LF size is 2/3 of its CRLF size) are not "damaged".
+#  - a server that lists everything (fakepop without --mode): 99 new
+#    messages, one login; 150, a second login that brings nothing, or that
+#    a server enforcing LOGIN-DELAY refuses (exit status 0 all the same).
 #  - Microsoft 365: CAPA "TOP UIDL SASL PLAIN XOAUTH2 USER", AUTH only in
 #    two steps (an initial response gets "-ERR Protocol error. Connection is
 #    closed." and the connection closed): auth = plain, auto, xoauth2 (a
@@ -212,6 +215,50 @@ ok "$label, next run: all 600 delivered byte for byte, once" mailcheck
 run_pm -v
 check_run "$label, third run" 0
 is "$(connections)" 6 "$label, third run: one login"
+
+# a server that lists everything: a run of a few new messages logs in once;
+# one of 100 or more logs in again, and the second login brings nothing,
+# or is refused by a server enforcing LOGIN-DELAY, which is no error
+gen "$T/m150" 150 --seed 150
+use_mail "$T/m99"
+fake_start
+MAILDIR=$FAKE_MD
+mode_config maildir keep
+run_pm -v
+check_run "plain server, keep, 99 messages" 0
+is "$(connections)" 1 "plain server, keep, 99 messages: one login"
+ok "plain server, keep, 99 messages: all delivered byte for byte" mailcheck
+use_mail "$T/m150"
+for policy in keep delete; do
+	label="plain server, $policy, 150 messages"
+	fake_start
+	MAILDIR=$FAKE_MD
+	mode_config maildir "$policy"
+	run_pm -v
+	check_run "$label" 0
+	is "$(listings)" "150 $([ "$policy" = keep ] && echo 150 || echo 0)" \
+		"$label: a second login, which brings nothing new"
+	ok "$label: all delivered byte for byte, once" mailcheck
+
+	label="plain server enforcing LOGIN-DELAY, $policy, 150 messages"
+	fake_start --enforce-login-delay
+	MAILDIR=$FAKE_MD
+	mode_config maildir "$policy"
+	run_pm -v
+	check_run "$label" 0
+	is "$(connections)" 2 "$label: a second login"
+	is "$(grep -c '^S: login refused: LOGIN-DELAY$' "$FAKE_LOG")" 1 "$label: refused with LOGIN-DELAY"
+	contains "$PM_ERR" "another login so soon refused" "$label: -v says so"
+	ok "$label: all delivered byte for byte, once" mailcheck
+	if [ "$policy" = keep ]; then
+		is "$(count_files "$FAKE_SRV")" 150 "$label: all still on the server"
+	else
+		is "$(count_files "$FAKE_SRV")" 0 "$label: the server is empty"
+	fi
+	run_pm
+	is "$PM_RC" 75 "$label: the first login of a run refused: 75, as ever" || show_pm
+	contains "$PM_ERR" "LOGIN-DELAY" "$label: the first login of a run refused: said"
+done
 
 # MB-sized messages, and one whose LF size is 2/3 of its CRLF size
 use_mail "$T/mixed"

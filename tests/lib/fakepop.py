@@ -6,6 +6,7 @@ usage: fakepop.py --maildir DIR --port-file FILE [--log FILE]
                   [--fault SPEC]... [--password P]
                   [--sasl "PLAIN XOAUTH2 OAUTHBEARER"] [--token T]
                   [--mode gmail [--session-limit N] | --mode m365]
+                  [--enforce-login-delay]
 
 Listens on 127.0.0.1 (a free port, written to FILE once listening) and
 serves one connection at a time until killed, or for at most 120 seconds.
@@ -76,6 +77,9 @@ Providers (--mode), as their POP3 services behave:
             unknown user name or bad password.".
 Both log "V: commands pipelined without PIPELINING" as no-pipelining does;
 --sasl still chooses the mechanisms offered.
+--enforce-login-delay: every login (PASS, AUTH PLAIN) after the first one
+accepted gets "-ERR [LOGIN-DELAY] wait 5 minutes between logins" ("S:
+login refused: LOGIN-DELAY"), as from a server enforcing its LOGIN-DELAY.
 Damaged messages (issue 16's shapes; NUM is the message number):
     short-retr=NUM   the first half of the message, then a proper ".\r\n"
     early-dot=NUM    a "." line (not stuffed) in the middle of the data,
@@ -334,6 +338,8 @@ class Server:
         self.mode = args.mode
         self.session_limit = args.session_limit
         self.popped = set()         # gmail: file names hidden after a QUIT
+        self.enforce_delay = args.enforce_login_delay
+        self.logins = 0             # logins accepted (load() calls)
         self.port = 0               # set once listening
         # SIGUSR1 ends a pause: the signal's number arrives on this pipe
         self.wake_r, wake_w = os.pipe()
@@ -498,7 +504,16 @@ class Session:
 
     # -- the maildrop
 
+    def delayed(self):
+        """--enforce-login-delay: refuse a login after the first one."""
+        if not self.srv.enforce_delay or self.srv.logins == 0:
+            return False
+        self.srv.log("S: login refused: LOGIN-DELAY")
+        self.err(b"[LOGIN-DELAY] wait 5 minutes between logins")
+        return True
+
     def load(self):
+        self.srv.logins += 1
         names = sorted(n for n in os.listdir(self.srv.dir)
                        if not n.startswith(".") and
                        os.path.isfile(os.path.join(self.srv.dir, n)))
@@ -690,6 +705,8 @@ class Session:
     def cmd_PASS(self, args):
         if self.user is None:
             self.err(b"USER first")
+        elif self.delayed():
+            self.user = None
         elif self.fault("login-delay"):
             self.err(b"[LOGIN-DELAY] wait 5 minutes")
         elif self.fault("auth-err"):
@@ -754,6 +771,8 @@ class Session:
 
     def plain(self, ir):
         """PLAIN (RFC 4616): user u, the --password; either form."""
+        if self.delayed():
+            return
         form = "initial response" if ir is not None else "continuation"
         if ir is None:
             self.send(b"+ \r\n")
@@ -1142,6 +1161,9 @@ def main():
                     "the messages named (read again at each login)")
     ap.add_argument("--oauth-host", default="127.0.0.1",
                     help="the host OAUTHBEARER must name")
+    ap.add_argument("--enforce-login-delay", action="store_true",
+                    help="refuse every login (PASS, AUTH PLAIN) after the "
+                    "first with -ERR [LOGIN-DELAY]")
     ap.add_argument("--mode", choices=("gmail", "m365"),
                     help="behave like Gmail's or Microsoft 365's POP3")
     ap.add_argument("--session-limit", type=int, default=250,
