@@ -67,6 +67,15 @@ start() {
 	MAILDIR=$FAKE_MD
 }
 
+# mbox_check MBOX: mailcheck for an mbox
+mbox_check() {
+	local out
+	out=$("$PYTHON3" -S "$TESTLIB/mailcheck.py" --expected "$EXPECTED" \
+		--mbox "$1" --strip-received 2>&1) && return 0
+	diag "$out"
+	return 1
+}
+
 # check_run LABEL STATUS: pullmail's exit status, and no "damaged" verdict
 check_run() {
 	is "$PM_RC" "$2" "$1: exit status $2" || { show_pm; diag "$(tail -n 30 "$FAKE_LOG")"; }
@@ -137,6 +146,16 @@ for policy in keep delete; do
 	contains "$PM_OUT" "no new messages" "$label, second run: no new messages"
 	is "$(maildir_count "$MAILDIR")" 600 "$label, second run: still 600 in the Maildir"
 done
+
+# into an mbox, where each message is recorded as it is delivered
+label="gmail, delete, 600 messages into an mbox"
+start gmail
+mode_config mbox delete
+run_pm -v
+check_run "$label" 0
+is "$(listings)" "250 250 100 0" "$label: sessions listed 250, 250, 100, then nothing new"
+ok "$label: all 600 delivered byte for byte, once" mbox_check "$FD/mbox"
+is "$(count_files "$FAKE_SRV")" 0 "$label: the server is empty"
 
 # the threshold: a session must bring 100 new messages for another one
 use_mail "$T/m99"
