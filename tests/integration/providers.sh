@@ -53,6 +53,7 @@ no_violation() {
 
 # use_mail DIR: the fakepop started next serves DIR's messages, and
 # mailcheck compares the Maildir of that case with them
+# shellcheck disable=SC2034 # FAKE_MAIL: read by fake_start (lib.sh)
 use_mail() {
 	FAKE_MAIL=$1
 	EXPECTED=$1
