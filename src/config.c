@@ -82,6 +82,7 @@ static const struct key keys[] = {
 	{ "delete_larger_than",	K_SIZE,	OFF(delete_larger_than) },
 	{ "max_messages",	K_COUNT, OFF(max_messages) },
 	{ "max_bytes",		K_SIZE,	OFF(max_bytes) },
+	{ "max_sessions",	K_COUNT, OFF(max_sessions) },
 	{ "maildir",		K_PATH,	OFF(maildir) },
 	{ "mbox",		K_PATH,	OFF(mbox) },
 	{ "mda",		K_CMD,	OFF(mda) },
@@ -886,6 +887,7 @@ account_build(dictionary *d, const char *sect, const char *path,
 	a->mbox_lock_timeout = 30;
 	a->mda_timeout = 300;
 	a->password_command_timeout = 60;
+	a->max_sessions = 10;
 	for (i = 0; i < NKEYS; i++) {
 		if ((v = lookup(d, sect, keys[i].name, &from)) == NULL)
 			continue;

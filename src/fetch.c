@@ -21,6 +21,10 @@
  *
  * Commands are pipelined when the server allows it: RETRs run ahead of the
  * message being delivered, and DELEs follow each durable batch.
+ *
+ * A run may hold several such sessions one after the other, each ended by
+ * its QUIT before the next logs in, for servers that list only part of a
+ * large mailbox in a session (more_sessions).
  */
 
 #include "config.h"
@@ -894,18 +898,43 @@ quit(struct session *s)
 }
 
 /*
- * Fetch one account. Returns its exit status (0 on success) after
- * reporting any error once.
+ * A session after the first that the server refuses for now, before the
+ * login or at it, with LOGIN-DELAY or IN-USE (RFC 2449 section 8): a
+ * server that enforces a delay between logins, or whose maildrop is still
+ * locked from the session before. That is no failure of the run, which
+ * asked for more only in case there was more: the next run fetches it.
  */
-int
-fetch_account(struct account *a, const char *statedir,
-    const struct run_opts *opts, struct fetch_stats *st)
+static int
+refused_for_now(struct session *s)
+{
+	if (s->err.status != EX_TEMPFAIL ||
+	    (strncasecmp(s->pop.resp, "[LOGIN-DELAY]", 13) != 0 &&
+	    strncasecmp(s->pop.resp, "[IN-USE]", 8) != 0))
+		return 0;
+	log_info("%s: %s (another login so soon refused): the next run "
+	    "fetches what may be left", s->acct->name, s->err.msg);
+	err_clear(&s->err);
+	return 1;
+}
+
+/*
+ * One session with the account's server, the account's lock held by the
+ * caller: log in (asking for the password, into *passwordp, on the first
+ * session only), list, fetch, QUIT. sofar counts what earlier sessions of
+ * this run fetched, for the per-run limits (none: this is the first).
+ * Returns the session's exit status (0 on success) after reporting any
+ * error once; *st counts this session only.
+ */
+static int
+fetch_session(struct account *a, const char *statedir,
+    const struct run_opts *opts, char **passwordp,
+    const struct fetch_stats *sofar, struct fetch_stats *st, int followup)
 {
 	struct session	 s;
 	struct plan_policy pol;
 	struct pm_err	 late = { 0, NULL };
-	char		*path = NULL, *password = NULL;
-	int		 lockfd = -1, status, connected = 0, finished = 0;
+	char		*path = NULL;
+	int		 status, connected = 0, finished = 0;
 	int		 readonly = opts->check || opts->list;
 	size_t		 i;
 
@@ -925,35 +954,29 @@ fetch_account(struct account *a, const char *statedir,
 		 * --check and --list change nothing on disk: no state
 		 * directory, lock file or cache is created, no mailbox opened.
 		 */
-		if (lock_account(statedir, a->name, opts->wait, 1, &lockfd,
-		    &s.err) == -1 || uidl_open_ro(&s.cache, path, &s.err) == -1)
+		if (uidl_open_ro(&s.cache, path, &s.err) == -1)
 			goto out;
 	} else {
-		if (mkdir_p(statedir, 0700) == -1) {
-			err_set(&s.err, EX_IOERR, "%s: %s", statedir,
-			    strerror(errno));
-			goto out;
-		}
-		if (lock_account(statedir, a->name, opts->wait, 0, &lockfd,
-		    &s.err) == -1 || uidl_open(&s.cache, path, &s.err) == -1 ||
+		if (uidl_open(&s.cache, path, &s.err) == -1 ||
 		    deliver_open(&s.dlv, a, statedir, &s.err) == -1)
 			goto out;
 		s.per_msg = s.dlv.ops != &maildir_ops;
 		xasprintf(&s.damaged_dir, "%s/%s.damaged", statedir, a->name);
 	}
 	/* EXTERNAL logs in by the client certificate: no password. */
-	if (a->auth != AUTH_EXTERNAL &&
-	    (password = auth_password(a, &s.err)) == NULL)
+	if (a->auth != AUTH_EXTERNAL && *passwordp == NULL &&
+	    (*passwordp = auth_password(a, &s.err)) == NULL)
 		goto out;
 
 	connected = 1;
-	if (pop3_connect(&s.pop, a, 0, &s.err) == -1)
+	if (pop3_connect(&s.pop, a, 0, &s.err) == -1 ||
+	    auth_login(&s.pop, *passwordp) == -1) {
+		if (followup && refused_for_now(&s))
+			finished = 1;
 		goto out;
-	if (auth_login(&s.pop, password) == -1 ||
-	    pop3_unsolicited(&s.pop) == -1 || pop3_after_login(&s.pop) == -1)
+	}
+	if (pop3_unsolicited(&s.pop) == -1 || pop3_after_login(&s.pop) == -1)
 		goto out;
-	freezero_str(password);
-	password = NULL;
 
 	if (pop3_listing(&s.pop, &s.msgs, &s.nmsgs) == -1)
 		goto out;
@@ -988,8 +1011,10 @@ fetch_account(struct account *a, const char *statedir,
 	pol.mark_seen = opts->mark_seen;
 	pol.skip_larger = a->skip_larger_than;
 	pol.delete_larger = a->delete_larger_than;
-	pol.max_messages = a->max_messages;
-	pol.max_bytes = a->max_bytes;
+	/* The per-run limits, less what earlier sessions fetched. */
+	pol.max_messages = a->max_messages > 0 ?
+	    a->max_messages - sofar->fetched : 0;
+	pol.max_bytes = a->max_bytes > 0 ? a->max_bytes - sofar->bytes : 0;
 	pol.now = time(NULL);
 	plan_make(s.msgs, s.nmsgs, &s.cache, &pol);
 	for (i = 0; i < s.nmsgs; i++)
@@ -1050,8 +1075,6 @@ out:
 	}
 	status = s.err.status != 0 ? s.err.status : s.soft;
 	err_clear(&s.err);
-	if (password != NULL)
-		freezero_str(password);
 	if (connected)
 		pop3_close(&s.pop);
 	deliver_close(&s.dlv);
@@ -1065,6 +1088,120 @@ out:
 	free(s.head);
 	free(s.damaged_dir);
 	free(path);
+	log_secret_clear();
+	return status;
+}
+
+/*
+ * New messages a session must deliver, every new one it listed, for the
+ * server to look as if it capped the listing (see more_sessions): Gmail
+ * lists about 250 a session (250 conversations, so often a few more
+ * messages), and 100 leaves room for a smaller cap, while a normal run of
+ * cron or -d brings far fewer. A server that listed everything costs one
+ * more login then, which brings nothing new; only a run that delivers
+ * this many at once pays it (a server that enforces LOGIN-DELAY refuses
+ * that login, which refused_for_now takes as the end of the run).
+ */
+#define CAPPED_MIN	100
+
+/*
+ * Whether to start another session after one that ended cleanly (st):
+ * some servers list only part of a large mailbox in a session, the
+ * oldest messages not yet downloaded (Gmail: about 250), and hide those
+ * downloaded in a session that QUIT; a new session lists the next ones.
+ * So a session that delivered every new message it listed, at least
+ * CAPPED_MIN of them, is followed by another, up to max_sessions in a
+ * run, and within the run's max_messages and max_bytes (sofar: the run
+ * so far, st included). Messages listed that are not new do not stop
+ * this: with keep, Gmail lists again those delivered in a session that
+ * ended without QUIT, since only a RETR in a session that QUITs hides a
+ * message, and pullmail does not fetch them again. Each session has
+ * recorded, deleted and QUIT before the next one logs in.
+ */
+static int
+more_sessions(const struct account *a, const struct run_opts *opts,
+    const struct fetch_stats *st, const struct fetch_stats *sofar, int n)
+{
+	if (fetch_stop || opts->check || opts->list || opts->mark_seen)
+		return 0;
+	if (st->fetched < CAPPED_MIN || st->fetched != st->fresh)
+		return 0;
+	if ((a->max_messages > 0 &&
+	    sofar->fetched >= (unsigned int)a->max_messages) ||
+	    (a->max_bytes > 0 && sofar->bytes >= a->max_bytes))
+		return 0;
+	if (n >= a->max_sessions) {
+		log_info("%s: the server may have more messages than it "
+		    "lists in a session: the next run fetches them "
+		    "(max_sessions = %d)", a->name, a->max_sessions);
+		return 0;
+	}
+	log_info("%s: the server listed %u messages, %u of them new and now "
+	    "delivered: logging in again for more (session %d)", a->name,
+	    st->listed, st->fetched, n + 1);
+	return 1;
+}
+
+static void
+stats_add(struct fetch_stats *to, const struct fetch_stats *st)
+{
+	to->listed += st->listed;
+	to->fetched += st->fetched;
+	to->bytes += st->bytes;
+	to->deleted += st->deleted;
+	to->kept += st->kept;
+	to->fresh += st->fresh;
+	to->fresh_bytes += st->fresh_bytes;
+	to->deferred += st->deferred;
+	to->too_big += st->too_big;
+	to->big_deleted += st->big_deleted;
+	to->marked += st->marked;
+	to->damaged += st->damaged;
+}
+
+/*
+ * Fetch one account: its lock taken once, then one session, or several
+ * while the server seems to list only part of the mailbox (more_sessions).
+ * Returns its exit status (0 on success) after reporting any error once;
+ * *st counts every session.
+ */
+int
+fetch_account(struct account *a, const char *statedir,
+    const struct run_opts *opts, struct fetch_stats *st)
+{
+	struct fetch_stats	 one;
+	struct pm_err		 err = { 0, NULL };
+	char			*password = NULL;
+	int			 lockfd = -1, status = 0, n;
+	int			 readonly = opts->check || opts->list;
+
+	memset(st, 0, sizeof(*st));
+	/*
+	 * --check and --list create no state directory or lock file: they
+	 * take a shared lock, if there is a lock file.
+	 */
+	if (!readonly && mkdir_p(statedir, 0700) == -1) {
+		err_set(&err, EX_IOERR, "%s: %s", statedir, strerror(errno));
+		goto out;
+	}
+	if (lock_account(statedir, a->name, opts->wait, readonly, &lockfd,
+	    &err) == -1)
+		goto out;
+	for (n = 1;; n++) {
+		status = fetch_session(a, statedir, opts, &password, st, &one,
+		    n > 1);
+		stats_add(st, &one);
+		if (status != 0 || !more_sessions(a, opts, &one, st, n))
+			break;
+	}
+out:
+	if (err.status != 0) {
+		log_warnx("%s: %s", a->name, err.msg);
+		status = err.status;
+		err_clear(&err);
+	}
+	if (password != NULL)
+		freezero_str(password);
 	if (lockfd != -1)
 		close(lockfd);
 	log_secret_clear();

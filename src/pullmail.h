@@ -90,6 +90,7 @@ struct account {
 	uint64_t		 delete_larger_than;
 	int			 max_messages;
 	uint64_t		 max_bytes;
+	int			 max_sessions;	/* logins a run, if capped */
 	char			*maildir;	/* exactly one of these three */
 	char			*mbox;
 	char			*mda;

@@ -242,6 +242,36 @@ finish(struct pop3 *p, int r, const char *mech, int sasl)
 	return -1;
 }
 
+/*
+ * After a -ERR to an initial response: whether to try once more in two
+ * steps ("AUTH MECH", "+", the response). Only a -ERR without a response
+ * code is retried: the server may take no initial responses (RFC 5034
+ * lets a client do without them). -ERR [AUTH] and the like are refusals.
+ * Microsoft 365 answers an initial response with "-ERR Protocol error.
+ * Connection is closed." and closes the connection, so the second try is
+ * made on a new connection, the secret registered again (closing forgets
+ * it). Returns 1 to retry, 0 not to, -1 if the new connection failed
+ * (p->err set).
+ */
+static int
+retry_twostep(struct pop3 *p, const char *mech, const char *secret, int r,
+    int inl)
+{
+	const struct account	*a = p->acct;
+	struct pm_err		*err = p->err;
+	int			 inspect = p->conn.inspect;
+
+	if (r != 2 || !inl || p->resp[0] == '[')
+		return 0;
+	log_debug("%s: %s with an initial response refused, trying without, "
+	    "on a new connection", a->name, mech);
+	pop3_close(p);
+	if (pop3_connect(p, a, inspect, err) == -1)
+		return -1;
+	log_secret_add(secret);
+	return 1;
+}
+
 static int
 login_user(struct pop3 *p, const char *user, const char *pass)
 {
@@ -298,20 +328,33 @@ login_apop(struct pop3 *p, const char *user, const char *pass)
 	return finish(p, r, "APOP", 0);
 }
 
+/*
+ * PLAIN: the response on the AUTH line when it fits (auth_cmd), and in two
+ * steps, on a new connection, for a server that takes no initial
+ * responses (retry_twostep).
+ */
 static int
 login_plain(struct pop3 *p, const char *user, const char *pass)
 {
 	unsigned char	*buf;
 	size_t		 ul = strlen(user), pl = strlen(pass), len = ul + pl + 2;
 	const char	*c;
-	int		 r;
+	int		 r, inl;
 
 	buf = xmalloc(len);
 	buf[0] = '\0';
 	memcpy(buf + 1, user, ul);
 	buf[ul + 1] = '\0';
 	memcpy(buf + ul + 2, pass, pl);
-	r = auth_cmd(p, "PLAIN", buf, len, 0, &c, NULL);
+	r = auth_cmd(p, "PLAIN", buf, len, 0, &c, &inl);
+	switch (retry_twostep(p, "PLAIN", pass, r, inl)) {
+	case 1:
+		r = auth_cmd(p, "PLAIN", buf, len, 1, &c, NULL);
+		break;
+	case -1:
+		freezero(buf, len);
+		return -1;
+	}
 	freezero(buf, len);
 	return finish(p, r, "PLAIN", 1);
 }
@@ -532,7 +575,8 @@ out:
  * several KB) after a "+" continuation: see auth_cmd. A server that
  * refuses the token on the AUTH line with a bare -ERR (no response code:
  * it may not take initial responses) is asked once more in the other
- * form; -ERR [AUTH] is a refusal, never retried. A challenge after the
+ * form, on a new connection (retry_twostep); -ERR [AUTH] is a refusal,
+ * never retried. A challenge after the
  * token carries the server's JSON error: it is acknowledged (an empty
  * line for XOAUTH2, "AQ==" for OAUTHBEARER, RFC 7628 section 3.2.3) and
  * reported with the -ERR that follows.
@@ -553,11 +597,14 @@ login_oauth(struct pop3 *p, const char *user, const char *token, int bearer)
 		xasprintf(&msg, "user=%s\001auth=Bearer %s\001\001", user,
 		    token);
 	r = auth_cmd(p, mech, (unsigned char *)msg, strlen(msg), 0, &c, &inl);
-	if (r == 2 && inl && p->resp[0] != '[') {
-		log_debug("%s: %s with an initial response refused, trying "
-		    "without", p->acct->name, mech);
+	switch (retry_twostep(p, mech, token, r, inl)) {
+	case 1:
 		r = auth_cmd(p, mech, (unsigned char *)msg, strlen(msg), 1,
 		    &c, NULL);
+		break;
+	case -1:
+		freezero(msg, strlen(msg));
+		return -1;
 	}
 	freezero(msg, strlen(msg));
 	if (r == 1) {

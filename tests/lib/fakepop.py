@@ -5,6 +5,8 @@ usage: fakepop.py --maildir DIR --port-file FILE [--log FILE]
                   [--tls-cert CERT --tls-key KEY [--tls-max 1.2|1.3]]
                   [--fault SPEC]... [--password P]
                   [--sasl "PLAIN XOAUTH2 OAUTHBEARER"] [--token T]
+                  [--mode gmail [--session-limit N] | --mode m365]
+                  [--enforce-login-delay]
 
 Listens on 127.0.0.1 (a free port, written to FILE once listening) and
 serves one connection at a time until killed, or for at most 120 seconds.
@@ -55,6 +57,29 @@ else is a "V:" line and -ERR, a well-formed message with another token
                      that is not base64 (the JSON as it is); logs
                      "S: MECH cancelled by the client" when the client
                      answers "*", and -ERR
+Providers (--mode), as their POP3 services behave:
+    gmail   pop.gmail.com: its greeting and CAPA (USER RESP-CODES EXPIRE 0
+            LOGIN-DELAY 300 TOP UIDL X-GOOGLE-RICO SASL PLAIN XOAUTH2
+            OAUTHBEARER, no PIPELINING); each session lists the oldest
+            --session-limit (default 250) messages not popped, a message
+            being popped once it was RETRieved whole in a session that
+            QUIT (deleted or not: a session that drops pops nothing); LIST
+            sizes count LF line ends as one octet (the file's size, below
+            the CRLF octets RETR sends); UIDs "GmailId" and 16 hex digits,
+            stable (--uid-file still overrides them).  Logs "S: gmail:
+            listing K of N not yet popped" and "S: gmail: K popped".
+    m365    outlook.office365.com: its greeting and CAPA (TOP UIDL SASL
+            PLAIN XOAUTH2 USER, no PIPELINING, no RESP-CODES); AUTH only in
+            two steps: an initial response on the AUTH line (any
+            mechanism) gets "-ERR Protocol error. Connection is closed. 10"
+            and the connection is closed ("S: m365: MECH initial response
+            refused, closing"); wrong credentials get "-ERR Logon failure:
+            unknown user name or bad password.".
+Both log "V: commands pipelined without PIPELINING" as no-pipelining does;
+--sasl still chooses the mechanisms offered.
+--enforce-login-delay: every login (PASS, AUTH PLAIN) after the first one
+accepted gets "-ERR [LOGIN-DELAY] wait 5 minutes between logins" ("S:
+login refused: LOGIN-DELAY"), as from a server enforcing its LOGIN-DELAY.
 Damaged messages (issue 16's shapes; NUM is the message number):
     short-retr=NUM   the first half of the message, then a proper ".\r\n"
     early-dot=NUM    a "." line (not stuffed) in the middle of the data,
@@ -147,6 +172,7 @@ import argparse
 import base64
 import binascii
 import codecs
+import hashlib
 import json
 import os
 import select
@@ -241,6 +267,17 @@ IDLE = 60               # seconds a client may stay silent
 STALL = 600             # seconds a stall lasts (or until the client leaves)
 LINGER = 2              # seconds to wait for the client to close after a drop
 HUGE_BYTES = 256 * 1024 * 1024 # bytes huge-msg sends before giving up
+# --mode: providers' POP3 services as they behave (tests/lib/README).
+# Gmail's CAPA as pop.gmail.com sends it (fetchmail -v transcripts), in
+# its order; M365's as outlook.office365.com sends it after TLS.
+GMAIL_CAPA = [b"USER", b"RESP-CODES", b"EXPIRE 0", b"LOGIN-DELAY 300",
+              b"TOP", b"UIDL", b"X-GOOGLE-RICO"]
+GMAIL_SASL = "PLAIN XOAUTH2 OAUTHBEARER"
+M365_CAPA = [b"TOP", b"UIDL", b"SASL", b"USER"]     # b"SASL": the SASL line
+M365_SASL = "PLAIN XOAUTH2"
+# M365's answer to an initial response on the AUTH line; it then closes
+M365_IR_ERR = b"-ERR Protocol error. Connection is closed. 10\r\n"
+M365_LOGON_ERR = b"Logon failure: unknown user name or bad password."
 
 
 class Fault:
@@ -311,11 +348,19 @@ class Server:
         self.retrieved = set()      # UIDs sent completely, any connection
         self.conn_no = 0
         self.password = args.password.encode("utf-8", "surrogateescape")
-        self.sasl = args.sasl.upper().encode().split() if args.sasl else []
+        sasl = args.sasl
+        if sasl is None:
+            sasl = {"gmail": GMAIL_SASL, "m365": M365_SASL}.get(args.mode)
+        self.sasl = sasl.upper().encode().split() if sasl else []
         self.token = args.token.encode("utf-8", "surrogateescape") \
             if args.token is not None else None
         self.oauth_host = args.oauth_host.encode()
         self.uid_file = args.uid_file
+        self.mode = args.mode
+        self.session_limit = args.session_limit
+        self.popped = set()         # gmail: file names hidden after a QUIT
+        self.enforce_delay = args.enforce_login_delay
+        self.logins = 0             # logins accepted (load() calls)
         self.port = 0               # set once listening
         # SIGUSR1 ends a pause: the signal's number arrives on this pipe
         self.wake_r, wake_w = os.pipe()
@@ -484,7 +529,16 @@ class Session:
 
     # -- the maildrop
 
+    def delayed(self):
+        """--enforce-login-delay: refuse a login after the first one."""
+        if not self.srv.enforce_delay or self.srv.logins == 0:
+            return False
+        self.srv.log("S: login refused: LOGIN-DELAY")
+        self.err(b"[LOGIN-DELAY] wait 5 minutes between logins")
+        return True
+
     def load(self):
+        self.srv.logins += 1
         names = sorted(n for n in os.listdir(self.srv.dir)
                        if not n.startswith(".") and
                        os.path.isfile(os.path.join(self.srv.dir, n)))
@@ -499,12 +553,27 @@ class Session:
         if f and names:
             k = f.num % len(names)
             names = names[k:] + names[:k]
+        if self.srv.mode == "gmail":
+            # the oldest messages not popped in an earlier session, at
+            # most session_limit of them
+            left = [n for n in names if n not in self.srv.popped]
+            names = left[:self.srv.session_limit]
+            self.srv.log("S: gmail: listing %d of %d not yet popped" %
+                         (len(names), len(left)))
         for name in names:
             with open(os.path.join(self.srv.dir, name), "rb") as f:
                 data = f.read()
             wire, size, lines = wire_form(data)
+            uid = uids.get(name)
+            if self.srv.mode == "gmail":
+                # LF line ends counted as one octet; UIDs of Gmail's form
+                size = sum(len(ln) + 1 for ln in lines)
+                if uid is None:
+                    uid = b"GmailId" + hashlib.sha1(
+                        name.encode("utf-8", "surrogateescape")
+                    ).hexdigest()[:16].encode()
             self.msgs.append(dict(name=name, wire=wire, size=size,
-                                  lines=lines, uid=uids.get(name)))
+                                  lines=lines, uid=uid))
         self.srv.log("S: maildrop %d messages" % len(self.msgs))
 
     def uid(self, num):
@@ -555,6 +624,11 @@ class Session:
             self.ok(ESC_GREETING)
         elif self.fault("plus-always", fire=False):
             self.ok(b"fakepop ready " + APOP_TS)
+        elif self.srv.mode == "gmail":
+            self.ok(b"Gpop ready for requests from 127.0.0.1 fakepop")
+        elif self.srv.mode == "m365":
+            self.ok(b"The Microsoft Exchange POP3 service is ready. "
+                    b"[RgBhAGsAZQBQAE8AUAA=]")
         else:
             self.ok(b"fakepop ready")
         while True:
@@ -579,7 +653,8 @@ class Session:
                 handler(args)
             # A second command already here was sent before our reply.
             if b"\n" in self.buf and not self.pipelined_noted and \
-                    self.fault("no-pipelining", fire=False):
+                    (self.srv.mode or
+                     self.fault("no-pipelining", fire=False)):
                 self.pipelined_noted = True
                 self.srv.log("V: commands pipelined without PIPELINING")
             elif b"\n" in self.buf and not self.pipelined_noted and \
@@ -599,6 +674,9 @@ class Session:
         self.srv.log("S: plus-always: + sent")
 
     def cmd_CAPA(self, args):
+        if self.srv.mode:
+            self.capa_mode()
+            return
         caps = [b"USER", b"TOP"]
         before = self.state == "auth"
         if self.fault("no-uidl") or \
@@ -626,6 +704,23 @@ class Session:
         if self.fault("escape-in-capa"):
             caps.append(ESC_CAPA)
         self.multi(b"+OK capability list follows", caps)
+
+    def capa_mode(self):
+        """--mode: the provider's CAPA (no PIPELINING in either)."""
+        stls = [b"STLS"] if self.srv.tls and not self.in_tls and \
+            self.state == "auth" else []
+        sasl = [b"SASL " + b" ".join(self.srv.sasl)] if self.srv.sasl \
+            else []
+        if self.srv.mode == "gmail":
+            caps = GMAIL_CAPA + stls + sasl
+            first = b"+OK Capability list follows"
+        else:
+            caps = []
+            for c in M365_CAPA:
+                caps += sasl if c == b"SASL" else [c]
+            caps += stls
+            first = b"+OK"
+        self.multi(first, caps)
 
     def cmd_NOOP(self, args):
         self.ok()
@@ -655,11 +750,13 @@ class Session:
 
     def cmd_USER(self, args):
         self.user = args[0] if args else b""
-        self.ok()
+        self.ok(b"send PASS" if self.srv.mode == "gmail" else b"")
 
     def cmd_PASS(self, args):
         if self.user is None:
             self.err(b"USER first")
+        elif self.delayed():
+            self.user = None
         elif self.fault("login-delay"):
             self.err(b"[LOGIN-DELAY] wait 5 minutes")
         elif self.fault("in-use"):
@@ -679,10 +776,12 @@ class Session:
                 # a reply to a command never sent: a fake LIST answer
                 self.send(b"+OK logged in\r\n+OK 0 messages\r\n.\r\n")
                 return
-            self.ok(b"logged in")
+            self.ok(b"Welcome." if self.srv.mode == "gmail" else
+                    b"logged in")
         else:
             self.user = None
-            self.err(b"[AUTH] invalid user name or password")
+            self.err(M365_LOGON_ERR if self.srv.mode == "m365" else
+                     b"[AUTH] invalid user name or password")
 
     def cmd_AUTH(self, args):
         if not args:
@@ -698,6 +797,12 @@ class Session:
         if mech not in self.srv.sasl:
             self.err(b"unsupported authentication mechanism")
             return
+        if self.srv.mode == "m365" and len(args) > 1:
+            # Microsoft 365 takes AUTH only in two steps
+            self.srv.log("S: m365: %s initial response refused, closing" %
+                         mech.decode())
+            self.send(M365_IR_ERR)
+            self.hangup()
         if mech == b"PLAIN":
             self.plain(args[1] if len(args) > 1 else None)
             return
@@ -718,6 +823,8 @@ class Session:
 
     def plain(self, ir):
         """PLAIN (RFC 4616): user u, the --password; either form."""
+        if self.delayed():
+            return
         form = "initial response" if ir is not None else "continuation"
         if ir is None:
             self.send(b"+ \r\n")
@@ -743,7 +850,8 @@ class Session:
         if authz not in (b"", user) or user != USER or \
                 pw != self.srv.password:
             self.srv.log("S: PLAIN wrong credentials (%s)" % form)
-            self.err(b"[AUTH] invalid credentials")
+            self.err(M365_LOGON_ERR if self.srv.mode == "m365" else
+                     b"[AUTH] invalid credentials")
             return
         self.srv.log("S: PLAIN accepted (%s)" % form)
         self.load()
@@ -856,6 +964,12 @@ class Session:
         if self.fault("drop-before-quit-reply"):
             self.hangup()
         commit = self.state == "transaction"
+        if commit and self.srv.mode == "gmail":
+            # Gmail hides what was RETRieved once the session QUITs,
+            # deleted or not (a session that drops hides nothing)
+            for num in sorted(self.sent_at):
+                self.srv.popped.add(self.msgs[num - 1]["name"])
+            self.srv.log("S: gmail: %d popped" % len(self.sent_at))
         if commit:
             for num in sorted(self.deleted):
                 name = self.msgs[num - 1]["name"]
@@ -866,7 +980,7 @@ class Session:
                 self.srv.log("S: deleted %s" % name)
         if self.fault("quit-commits-then-drop"):
             self.hangup()
-        self.ok(b"bye")
+        self.ok(b"Farewell." if self.srv.mode == "gmail" else b"bye")
         self.hangup()
 
     def cmd_STAT(self, args):
@@ -1108,7 +1222,17 @@ def main():
                     "the messages named (read again at each login)")
     ap.add_argument("--oauth-host", default="127.0.0.1",
                     help="the host OAUTHBEARER must name")
+    ap.add_argument("--enforce-login-delay", action="store_true",
+                    help="refuse every login (PASS, AUTH PLAIN) after the "
+                    "first with -ERR [LOGIN-DELAY]")
+    ap.add_argument("--mode", choices=("gmail", "m365"),
+                    help="behave like Gmail's or Microsoft 365's POP3")
+    ap.add_argument("--session-limit", type=int, default=250,
+                    help="--mode gmail: messages listed per session "
+                    "(default 250)")
     args = ap.parse_args()
+    if args.session_limit < 1:
+        ap.error("--session-limit must be 1 or more")
     if bool(args.tls_cert) != bool(args.tls_key):
         ap.error("--tls-cert and --tls-key go together")
     if args.tls_max and not args.tls_cert:
