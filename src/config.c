@@ -627,7 +627,13 @@ conf_dump(FILE *f, const struct config *conf, char **names, int nnames)
 				if (*(char * const *)field == NULL)
 					continue;
 				if (strcmp(k->name, "password") == 0)
-					fprintf(f, "password = ***\n");
+					/*
+					 * A comment: this output fed back
+					 * with -C must not log in with
+					 * "***" as the password.
+					 */
+					fprintf(f, "# password = *** (set, "
+					    "not shown)\n");
 				else
 					fprintf(f, "%s = %s\n", k->name,
 					    *(char * const *)field);

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
 #include "pullmail.h"
@@ -67,9 +69,25 @@ usage(int status)
 "Exit status: 0 success (also no new mail; with -c: new mail), 1 with -c:\n"
 "no new mail, 64 usage, 78 configuration,\n"
 "75 temporary failure, 77 authentication or certificate refused,\n"
-"76 protocol violation, 74 local I/O or delivery failure.\n"
-"See pullmail(1) and pullmail.conf(5).\n");
+"76 protocol violation, 74 local I/O or delivery failure, 71 system\n"
+"error, 70 internal error.\n"
+"See pullmail(1) and pullmail.conf(5).\n"
+"Report bugs: %s\n", PACKAGE_BUGREPORT[0] != '\0' ? PACKAGE_BUGREPORT :
+	    "see \"Reporting bugs\" in the README");
 	exit(status);
+}
+
+/* -V: the version, the OpenSSL in use and the config file -C or the
+ * environment chose (whether it exists: the first thing to check). */
+static void
+show_version(const char *path)
+{
+	struct stat	 st;
+
+	printf("pullmail %s\n", PACKAGE_VERSION);
+	printf("%s\n", OpenSSL_version(OPENSSL_VERSION));
+	printf("config: %s%s\n", path, stat(path, &st) == 0 ? "" :
+	    " (does not exist)");
 }
 
 static int	 use_syslog;
@@ -425,7 +443,7 @@ main(int argc, char **argv)
 	struct pm_err		 err = { 0, NULL };
 	struct run_opts		 opts;
 	char			*path = NULL, *statedir;
-	int			 ch, verbose = 0, quiet = 0, status = 0, i;
+	int			 ch, verbose = 0, quiet = 0, version = 0, status = 0, i;
 	int			 show, anynew = 0, dump = 0, interval = 0;
 	int			 info = 0, jobs = 0, cli_jobs, naccept = 0;
 	char			*accept[16];
@@ -508,8 +526,8 @@ main(int argc, char **argv)
 		case 'h':
 			usage(0);
 		case 'V':
-			printf("pullmail %s\n", PACKAGE_VERSION);
-			return 0;
+			version = 1;
+			break;
 		default:
 			usage(EX_USAGE);
 		}
@@ -540,6 +558,11 @@ main(int argc, char **argv)
 
 	if (path == NULL)
 		path = conf_default_path();
+	if (version) {
+		show_version(path);
+		free(path);
+		return 0;
+	}
 	if (conf_load(path, &conf, &err) == -1) {
 		log_warnx("%s", err.msg);
 		err_clear(&err);
