@@ -105,6 +105,9 @@ static char	 ini_error[512];
  * first, flattened to one line, without the line it quotes. (conf_scan
  * refuses those lines first; this is the fallback.)
  */
+static int	 ini_errback(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+
 static int
 ini_errback(const char *fmt, ...)
 {

@@ -154,6 +154,9 @@ pop3_unsolicited(struct pop3 *p)
 }
 
 /* Send one command and wait for its reply; for the unpipelined steps. */
+static int	 simple_cmd(struct pop3 *, int *, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
 static int
 simple_cmd(struct pop3 *p, int *ok, const char *fmt, ...)
 {
