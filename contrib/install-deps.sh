@@ -24,9 +24,12 @@ if [ ! -e "$policy" ]; then
 		$SUDO chmod 755 "$policy" &&
 		trap '$SUDO rm -f "$policy"' EXIT
 fi
-$SUDO apt-get update -qq
+# Another apt running (unattended-upgrades on a fresh machine): wait for
+# its lock, up to 10 minutes, instead of failing at once.
+APT="apt-get -o DPkg::Lock::Timeout=600"
+$SUDO $APT update -qq
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $PKGS >/dev/null
+$SUDO $APT install -y -qq --no-install-recommends $PKGS >/dev/null
 # The POP3 servers the suite tests against besides Dovecot
 # (tests/lib/servers/README): their support packages are installed, the
 # ones that conflict with Dovecot unpacked into $PM_SRVROOT.
@@ -41,7 +44,7 @@ for a in "$here"/tests/lib/servers/*.sh; do
 done
 if [ -n "$(echo $srvpkgs)" ]; then
 	# shellcheck disable=SC2086
-	$SUDO apt-get install -y -qq --no-install-recommends $srvpkgs >/dev/null
+	$SUDO $APT install -y -qq --no-install-recommends $srvpkgs >/dev/null
 fi
 for a in "$here"/tests/lib/servers/*.sh; do
 	[ -f "$a" ] || continue
