@@ -55,4 +55,18 @@ is "$PM_RC" 78 "dumped config fed back: no password, exit status 78 (not a login
 contains "$PM_ERR" "password" "dumped config fed back: the error is about the password"
 is "$(grep -c '^C: PASS' "$FAKE_LOG")" 0 "dumped config fed back: no PASS reached the server"
 
+# ------------------------------------ pullmail(1)'s example config
+
+# the configuration of "Several accounts" in EXAMPLES, as a man reader
+# shows it, loads
+man_ex=$(sed -n '/^Several accounts in one configuration/,/^\.EE/p' "$MAN" |
+	sed -n '/^\.EX/,/^\.EE/p' | sed '1d;$d' | sed 's/\\-/-/g; s/\\(ti/~/g')
+ok "EXAMPLES: the several-accounts configuration is there" test -n "$man_ex"
+(umask 077 && printf '%s\n' "$man_ex" >"$T/example.conf")
+run_pm --dump-config -C "$T/example.conf"
+is "$PM_RC" 0 "EXAMPLES: the several-accounts configuration loads" || show_pm
+for a in work home lists gmail; do
+	contains "$PM_OUT" "[$a]" "EXAMPLES: account $a in it"
+done
+
 done_testing
