@@ -89,6 +89,37 @@ rc=$?
 ok "systemd-analyze verify fails a unit whose binary is missing" test "$rc" -ne 0
 contains "$VERIFY_OUT" "simplest" "and reports a bad setting"
 
+# The README's instructions on a fresh home (no ~/.config/systemd/user
+# yet), no systemd running: "systemctl --user enable" of a unit in the
+# user unit path (SYSTEMD_UNIT_PATH standing for /usr/lib/systemd/user),
+# and "systemctl --user link" of one outside it, then enable.
+sctl() { # HOME SYSTEMCTL-ARG...: systemctl --user, its output in SCTL_OUT
+	local h=$1
+	shift
+	SCTL_OUT=$(env -i PATH="$PATH" HOME="$h" ${UNIT_PATH:+SYSTEMD_UNIT_PATH="$UNIT_PATH"} \
+		systemctl --user "$@" 2>&1)
+}
+UNIT_PATH="$UNITS:" sctl "$T/fresh1" enable pullmail.timer
+is "$?" 0 "systemctl --user enable pullmail.timer works on a fresh home" || diag "$SCTL_OUT"
+is "$(readlink "$T/fresh1/.config/systemd/user/timers.target.wants/pullmail.timer")" \
+	"$UNITS/pullmail.timer" "and links the installed timer into timers.target.wants"
+UNIT_PATH="$UNITS:" sctl "$T/fresh1" is-enabled pullmail.timer
+is "$SCTL_OUT" enabled "systemctl --user is-enabled pullmail.timer: enabled"
+UNIT_PATH= sctl "$T/fresh2" link "$UNITS/pullmail.service"
+is "$?" 0 "systemctl --user link PATH/pullmail.service works on a fresh home" || diag "$SCTL_OUT"
+UNIT_PATH= sctl "$T/fresh2" enable pullmail.service
+is "$?" 0 "then systemctl --user enable pullmail.service" || diag "$SCTL_OUT"
+ok "which puts it into default.target.wants" \
+	test -L "$T/fresh2/.config/systemd/user/default.target.wants/pullmail.service"
+# the defaults for the prefixes /usr/local and /usr are searched
+paths=$(env -i PATH="$PATH" HOME="$T/vhome" systemd-analyze --user unit-paths 2>&1)
+fp=$(env -i PATH="$PATH" HOME="$T/vhome" zsh -fc 'print -l $fpath')
+for p in /usr/local /usr; do
+	contains "$paths" "$p/lib/systemd/user" "the user manager searches $p/lib/systemd/user"
+done
+contains "$fp" "/usr/local/share/zsh/site-functions" "zsh searches /usr/local/share/zsh/site-functions"
+contains "$fp" "/usr/share/zsh/vendor-completions" "zsh searches /usr/share/zsh/vendor-completions (Debian)"
+
 # --------------------------------------------------- example config
 
 run_pm -C "$EXAMPLE" --dump-config
