@@ -233,6 +233,10 @@ for sh in bash zsh; do
 	is "$(echo $COMP)" "$(echo $WANT)" "$sh: accounts of -C FILE as the first argument, but [defaults]"
 	if [ $sh = bash ]; then $c pullmail -l -C "$CFG" b; else $c "pullmail -l -C $CFG b"; fi
 	is "$(echo $COMP)" "beta.two" "$sh: an account after options, by its first letter"
+	if [ $sh = bash ]; then $c pullmail --accept 1234 -C "$CFG" g; else $c "pullmail --accept 1234 -C $CFG g"; fi
+	is "$(echo $COMP)" "gamma-3" "$sh: the account after --accept UID"
+	if [ $sh = bash ]; then $c pullmail -C "$CFG" --accept ""; else $c "pullmail -C $CFG --accept "; fi
+	is "$(echo $COMP)" "" "$sh: no account offered for --accept's UID"
 	if [ $sh = bash ]; then $c pullmail --serverinfo --config="$CFG" alpha ""; else $c "pullmail --serverinfo --config=$CFG alpha "; fi
 	is "$(echo $COMP)" "beta.two gamma-3" "$sh: --config=FILE; an account already named is not offered again"
 	if [ $sh = bash ]; then $c pullmail --check ""; else $c "pullmail --check "; fi
