@@ -60,7 +60,8 @@ contains "$one" "ExecStart=$PM_bindir/pullmail --quiet --wait" \
 lacks "$svc$one" "@bindir@" "no @bindir@ is left in the units"
 lacks "$(printf '%s\n' "$svc" "$one" "$timer" | grep -v '^#')" "network-online" \
 	"no network-online.target in the user units (the user manager has none)"
-contains "$timer" "OnCalendar=" "the timer has OnCalendar= (Persistent= needs it)"
+ok "the timer has Persistent=true and OnCalendar= (Persistent= needs it)" \
+	eval 'grep -q "^OnCalendar=." "$UNITS/pullmail.timer" && grep -qx "Persistent=true" "$UNITS/pullmail.timer"'
 tunit=$(sed -n 's/^Unit=//p' "$UNITS/pullmail.timer")
 ok "the timer's Unit= ($tunit) is installed beside it" test -f "$UNITS/$tunit"
 
