@@ -106,9 +106,9 @@ is "$(readlink "$T/fresh1/.config/systemd/user/timers.target.wants/pullmail.time
 	"$UNITS/pullmail.timer" "and links the installed timer into timers.target.wants"
 UNIT_PATH="$UNITS:" sctl "$T/fresh1" is-enabled pullmail.timer
 is "$SCTL_OUT" enabled "systemctl --user is-enabled pullmail.timer: enabled"
-UNIT_PATH= sctl "$T/fresh2" link "$UNITS/pullmail.service"
+UNIT_PATH='' sctl "$T/fresh2" link "$UNITS/pullmail.service"
 is "$?" 0 "systemctl --user link PATH/pullmail.service works on a fresh home" || diag "$SCTL_OUT"
-UNIT_PATH= sctl "$T/fresh2" enable pullmail.service
+UNIT_PATH='' sctl "$T/fresh2" enable pullmail.service
 is "$?" 0 "then systemctl --user enable pullmail.service" || diag "$SCTL_OUT"
 ok "which puts it into default.target.wants" \
 	test -L "$T/fresh2/.config/systemd/user/default.target.wants/pullmail.service"
