@@ -24,7 +24,7 @@
 #define PM_MSGS_MAX	10000000	/* messages in one mailbox */
 #define PM_CAPA_MAX	256		/* lines in a CAPA reply */
 #ifndef PM_EXAMPLE_CONFIG	/* set by Makefile.am from docdir */
-#define PM_EXAMPLE_CONFIG "/usr/local/share/doc/pullmail/examples/pullmail.conf"
+#define PM_EXAMPLE_CONFIG "/usr/local/share/doc/pullmail/examples/pullmail.conf.example"
 #endif
 #define PM_IOBUF	65536		/* network read buffer */
 #define PM_WBUF		65536		/* delivery write buffer */
