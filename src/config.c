@@ -234,6 +234,14 @@ conf_scan(FILE *f, const char *path, struct pm_err *err)
 		if (*s == '[') {
 			if ((eq = strchr(s, ']')) != NULL) {
 				*eq = '\0';
+				if (*trim(eq + 1) != '\0') {
+					err_set(err, EX_CONFIG, "%s: line %d: "
+					    "[%s]: nothing may follow the ] of a "
+					    "section line, not even a comment "
+					    "(put it on a line of its own)",
+					    path, first, trim(s + 1));
+					goto out;
+				}
 				s = trim(s + 1);
 			}
 			if (eq == NULL || *s == '\0') {

@@ -215,6 +215,11 @@ main(void)
 	    0600, "[work] colour: unknown key");
 	expect_lacks("unknown key far from any: no guess", BASE
 	    "colour = red\n", 0600, "unknown key", "did you mean");
+	expect("comment after a section header", BASE "[b]   # c\nhost = b\n"
+	    "user = b\nmaildir = /m\n", 0600, "line 5: [b]: nothing may follow "
+	    "the ] of a section line, not even a comment");
+	expect("comment after a key is fine", BASE "[b]\nhost = b   # c\n"
+	    "user = b\nmaildir = /m\n", 0600, NULL);
 	expect("[default] without host", "[default]\nport = 995\n" BASE,
 	    0600, "[default]: no host, so not an account: did you mean "
 	    "[defaults]?");
