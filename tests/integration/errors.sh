@@ -146,7 +146,7 @@ is "$PM_RC" 0 "--help: exit status 0"
 contains "$PM_OUT" "usage: pullmail" "--help: usage on stdout"
 run_pm --version
 is "$PM_RC" 0 "--version: exit status 0"
-is "$PM_OUT" "pullmail 0.1.0" "--version prints 'pullmail 0.1.0'"
+is "$(printf "%s\n" "$PM_OUT" | head -n 1)" "pullmail 0.1.0" "--version: first line 'pullmail 0.1.0'"
 run_pm --no-such-option
 is "$PM_RC" 64 "bad option: exit status 64"
 contains "$PM_ERR" "no-such-option" "bad option: stderr names it"
