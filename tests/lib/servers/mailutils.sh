@@ -91,7 +91,7 @@ cmd_stop() {
 	done
 	procs=$(session_procs "$pid")
 	if [ -n "$procs" ]; then
-		echo "$PROG: warning: killing leftover pop3d processes: $(echo $procs)" >&2
+		echo "$PROG: warning: killing leftover pop3d processes:" $procs >&2
 		# shellcheck disable=SC2086
 		kill -KILL $procs 2>/dev/null || true
 		i=0
@@ -349,7 +349,8 @@ EOF
 cmd_count() {
 	local mbox
 	mbox=$(mailbox "$1")
-	grep -c '^From ' "$mbox" || true
+	# From_ lines: the first line, or one after an empty line
+	awk 'NR == 1 || prev == "" { if (/^From /) n++ } { prev = $0 } END { print n + 0 }' "$mbox"
 }
 
 [ $# -ge 1 ] || usage
