@@ -91,6 +91,7 @@ cmd_stop() {
 	done
 	procs=$(session_procs "$pid")
 	if [ -n "$procs" ]; then
+		# shellcheck disable=SC2086
 		echo "$PROG: warning: killing leftover pop3d processes:" $procs >&2
 		# shellcheck disable=SC2086
 		kill -KILL $procs 2>/dev/null || true

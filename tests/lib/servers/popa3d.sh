@@ -26,7 +26,8 @@
 #                 chroots its unprivileged half into (/var/lib/popa3d)
 #
 # Logs: popa3d logs only to syslog (lost when there is no /dev/log), so
-# SRV_LOG is ""; what it writes to stderr goes to DIR/inetd.log.
+# SRV_LOG is ""; what it writes to stderr goes to DIR/inetd.log
+# (inetd.py's own errors to DIR/startup.log).
 # Mail: popa3d undoes no mbox escaping and starts a new message at any
 # "From " line after an empty line; seed writes such a line as ">From "
 # (and popa3d sends it so); other "From " and ">From " lines are stored and
@@ -100,6 +101,7 @@ cmd_stop() {
 	done
 	procs=$(session_procs "$pid")
 	if [ -n "$procs" ]; then
+		# shellcheck disable=SC2086
 		echo "$PROG: warning: killing leftover processes:" $procs >&2
 		# shellcheck disable=SC2086
 		kill -KILL $procs 2>/dev/null || true
@@ -201,7 +203,7 @@ cmd_start() {
 			--bind "$dir/etc/shadow:/etc/shadow" --bind "$dir/etc/pam.d:/etc/pam.d" \
 			--bind "$dir/spool:/var/mail" --bind "$dir/varlib:/var/lib" \
 			-- "$bin"
-	) </dev/null >>"$dir/inetd.log" 2>&1 &
+	) </dev/null >"$dir/startup.log" 2>&1 &
 	pid=$!
 	i=0
 	while [ $i -lt 1000 ] && kill -0 "$pid" 2>/dev/null && ! [ -s "$dir/port" ]; do
@@ -209,7 +211,7 @@ cmd_start() {
 		i=$((i + 1))
 	done
 	if ! [ -s "$dir/port" ] || ! kill -0 "$pid" 2>/dev/null; then
-		cat "$dir/inetd.log" >&2
+		cat "$dir/startup.log" >&2
 		die "inetd.py did not start"
 	fi
 	port=$(cat "$dir/port")
