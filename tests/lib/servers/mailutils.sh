@@ -64,6 +64,7 @@ master_pid() {
 	pid=$(cat "$1/pid" 2>/dev/null) || return 0
 	case $pid in '' | *[!0-9]*) return 0 ;; esac
 	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = pop3d ] || return 0
+	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--config-file=$1/pop3d.conf" || return 0
 	echo "$pid"
 }
 

@@ -16,7 +16,7 @@
 # (nothing changes outside it):
 #
 #   /etc/passwd, /etc/group, /etc/shadow  DIR/etc/*: copies of the system's
-#           files plus the user pmtest (uid and gid free on this system; its
+#           passwd and group (shadow holds only the users added here) plus the user pmtest (uid and gid free on this system; its
 #           password in shadow, checked by PAM's pam_unix) and popa3d's
 #           privilege-separation user "popa3d"
 #   /etc/pam.d    DIR/etc/pam.d: a copy of the system's, plus the package's
@@ -65,6 +65,7 @@ cmd_unpack() {
 	local root=$1 tmp
 	[ -x "$root/popa3d/usr/sbin/popa3d" ] && return 0
 	tmp=$(mktemp -d)
+	chmod 0755 "$tmp" # apt-get download runs as _apt
 	(cd "$tmp" && apt-get download popa3d >/dev/null) ||
 		{ rm -rf "$tmp"; die "apt-get download popa3d failed"; }
 	mkdir -p "$root/popa3d"
@@ -173,7 +174,7 @@ cmd_start() {
 		echo "$MUSER:x:$muid:"
 	} >"$dir/etc/group"
 	{
-		cat /etc/shadow
+		# only the users of this instance: no copy of any real hash
 		echo "popa3d:*:19000:0:99999:7:::"
 		echo "$MUSER:$hash:19000:0:99999:7:::"
 	} >"$dir/etc/shadow"

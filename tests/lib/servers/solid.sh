@@ -18,7 +18,7 @@
 # where these are bind-mounted from DIR (nothing changes outside it):
 #
 #   /etc/passwd, /etc/group, /etc/shadow  DIR/etc/*: copies of the system's
-#           files plus the user pmtest (uid and gid free on this system; its
+#           passwd and group (shadow holds only the users added here) plus the user pmtest (uid and gid free on this system; its
 #           password in shadow) and Solid's unprivileged user "spop3d"
 #   /etc/pam.d    DIR/etc/pam.d: a copy of the system's, plus the package's
 #                 pam.d/solid-pop3d (common-auth, common-account)
@@ -63,6 +63,7 @@ cmd_unpack() {
 	local root=$1 tmp
 	[ -x "$root/solid/usr/sbin/solid-pop3d" ] && return 0
 	tmp=$(mktemp -d)
+	chmod 0755 "$tmp" # apt-get download runs as _apt
 	(cd "$tmp" && apt-get download solid-pop3d >/dev/null) ||
 		{ rm -rf "$tmp"; die "apt-get download solid-pop3d failed"; }
 	mkdir -p "$root/solid"
@@ -172,7 +173,7 @@ cmd_start() {
 		echo "$MUSER:x:$muid:"
 	} >"$dir/etc/group"
 	{
-		cat /etc/shadow
+		# only the users of this instance: no copy of any real hash
 		echo "spop3d:*:19000:0:99999:7:::"
 		echo "$MUSER:$hash:19000:0:99999:7:::"
 	} >"$dir/etc/shadow"
