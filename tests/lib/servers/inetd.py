@@ -3,7 +3,8 @@
 per connection (tests/lib/servers/README).
 
 usage: inetd.py --port-file FILE --pid-file FILE --log FILE
-                [--bind SRC:DST]... -- COMMAND [ARG]...
+                [--bind SRC:DST]... [--syslog FILE --dev-dir DIR]
+                -- COMMAND [ARG]...
 
 Listens on 127.0.0.1 on a free port (port 0: the kernel chooses), writes
 its number to --port-file (through a rename, once listening) and its own
@@ -28,6 +29,14 @@ those processes.  This is how a server with compiled-in paths
 (/etc/shadow for PAM, /var/mail, ...) is given private copies from the
 test's directory.
 
+--syslog FILE --dev-dir DIR (root only): for servers that log only
+through syslog(3).  In the private mount namespace, DIR (an empty
+directory) becomes a copy of /dev (each device node, directory and
+symbolic link of /dev bind-mounted or copied into it) plus a datagram
+socket "log" that inetd.py reads, and DIR is bind-mounted over /dev: the
+servers' syslog messages go to FILE, one line each ("PRIORITY MESSAGE"),
+and nothing outside the namespace changes.
+
 Standard library only.
 """
 
@@ -38,6 +47,7 @@ import os
 import select
 import signal
 import socket
+import stat
 import sys
 import time
 
@@ -156,6 +166,49 @@ def private_mounts(binds):
               "bind-mounting %s over %s" % (src, dst))
 
 
+def private_dev(devdir):
+    """Fill DEVDIR with /dev's entries and a syslog socket; the caller then
+    bind-mounts it over /dev."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for name in sorted(os.listdir("/dev")):
+        src, dst = os.path.join("/dev", name), os.path.join(devdir, name)
+        if name == "log":
+            continue
+        st = os.lstat(src)
+        if os.path.islink(src):
+            os.symlink(os.readlink(src), dst)
+            continue
+        if os.path.isdir(src):
+            os.mkdir(dst)
+            flags = MS_BIND | MS_REC
+        elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+            open(dst, "w").close()
+            flags = MS_BIND
+        else:
+            continue
+        if libc.mount(os.fsencode(src), os.fsencode(dst), None, flags, None) != 0:
+            sys.exit("inetd.py: bind-mounting %s: %s" % (src, os.strerror(ctypes.get_errno())))
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(os.path.join(devdir, "log"))
+    os.chmod(os.path.join(devdir, "log"), 0o666)
+    if libc.mount(os.fsencode(devdir), b"/dev", None, MS_BIND | MS_REC, None) != 0:
+        sys.exit("inetd.py: bind-mounting %s over /dev: %s" % (devdir, os.strerror(ctypes.get_errno())))
+    return sock
+
+
+SEVERITIES = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
+
+
+def syslog_line(data):
+    text = data.decode("utf-8", "replace").rstrip("\n\0")
+    pri = "?"
+    if text.startswith("<") and ">" in text[:5]:
+        n, text = text[1:].split(">", 1)
+        if n.isdigit():
+            pri = SEVERITIES[int(n) & 7]
+    return "%s %s\n" % (pri, text.replace("\n", " "))
+
+
 def main():
     ap = argparse.ArgumentParser(description="minimal inetd for tests")
     ap.add_argument("--port-file", required=True)
@@ -163,6 +216,8 @@ def main():
     ap.add_argument("--log", required=True)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--bind", action="append", default=[])
+    ap.add_argument("--syslog")
+    ap.add_argument("--dev-dir")
     ap.add_argument("command", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     argv = a.command[1:] if a.command[:1] == ["--"] else a.command
@@ -173,8 +228,14 @@ def main():
     # stopping are done in the loop.
     wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     signal.set_wakeup_fd(wake_w)
-    if a.bind:
+    if bool(a.syslog) != bool(a.dev_dir):
+        ap.error("--syslog and --dev-dir go together")
+    logsock = None
+    if a.bind or a.syslog:
         private_mounts(a.bind)
+    if a.syslog:
+        logsock = private_dev(a.dev_dir)
+        logout = open(a.syslog, "a", buffering=1)
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGINT, on_term)
     try:
@@ -199,9 +260,11 @@ def main():
     while not stopping:
         reap()
         try:
-            r, _, _ = select.select([ls, wake_r], [], [], 1.0)
+            r, _, _ = select.select([ls, wake_r] + ([logsock] if logsock else []), [], [], 1.0)
         except InterruptedError:
             continue
+        if logsock in r:
+            logout.write(syslog_line(logsock.recv(65536)))
         if wake_r in r:
             try:
                 while os.read(wake_r, 512):
@@ -233,6 +296,14 @@ def main():
 
     ls.close()
     stop_children()
+    if logsock:
+        # what the last servers said before they ended
+        logsock.setblocking(False)
+        try:
+            while True:
+                logout.write(syslog_line(logsock.recv(65536)))
+        except BlockingIOError:
+            pass
     try:
         os.unlink(a.pid_file)
     except FileNotFoundError:

@@ -22,12 +22,14 @@
 #   /etc/pam.d    DIR/etc/pam.d: a copy of the system's, plus the package's
 #                 pam.d/popa3d (common-auth, common-account)
 #   /var/mail     DIR/spool: the mailbox is DIR/spool/pmtest (mbox)
+#   /dev          DIR/dev (see Logs)
 #   /var/lib      DIR/varlib, holding only the empty directory popa3d
 #                 chroots its unprivileged half into (/var/lib/popa3d)
 #
-# Logs: popa3d logs only to syslog (lost when there is no /dev/log), so
-# SRV_LOG is ""; what it writes to stderr goes to DIR/inetd.log
-# (inetd.py's own errors to DIR/startup.log).
+# Logs: popa3d logs only through syslog(3); in the namespace /dev is DIR/dev,
+# a copy whose "log" socket inetd.py reads into DIR/syslog.log (SRV_LOG).
+# What it writes to stderr goes to DIR/inetd.log, inetd.py's own errors to
+# DIR/startup.log.
 # Mail: popa3d undoes no mbox escaping and starts a new message at any
 # "From " line after an empty line; seed writes such a line as ">From "
 # (and popa3d sends it so); other "From " and ">From " lines are stored and
@@ -193,13 +195,15 @@ cmd_start() {
 	chmod 0600 "$dir/spool/$MUSER"
 
 	: >"$dir/inetd.log"
+	: >"$dir/syslog.log"
+	mkdir "$dir/dev"
 	(
 		for fd in "/proc/$BASHPID/fd/"*; do
 			fd=${fd##*/}
 			case $fd in 0 | 1 | 2 | *[!0-9]*) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
 		done
 		exec "$PYTHON3" "$HERE/inetd.py" --port-file "$dir/port" --pid-file "$dir/pid" \
-			--log "$dir/inetd.log" \
+			--log "$dir/inetd.log" --syslog "$dir/syslog.log" --dev-dir "$dir/dev" \
 			--bind "$dir/etc/passwd:/etc/passwd" --bind "$dir/etc/group:/etc/group" \
 			--bind "$dir/etc/shadow:/etc/shadow" --bind "$dir/etc/pam.d:/etc/pam.d" \
 			--bind "$dir/spool:/var/mail" --bind "$dir/varlib:/var/lib" \
@@ -240,9 +244,9 @@ cmd_start() {
 		echo "SRV_MECHS=''"
 		echo "SRV_UTF8=no"
 		echo "SRV_PIPELINING=no"
-		echo "SRV_LOG=''"
+		echo "SRV_LOG='$dir/syslog.log'"
 		echo "SRV_PID=$pid"
-		echo "SRV_NOTES='plain POP3 only: popa3d has no TLS, APOP or SASL; no CAPA, so no PIPELINING; mbox without unescaping: a body line \"From ...\" after an empty line arrives as \">From ...\", a message without an empty line after its header arrives with one; logs only to syslog'"
+		echo "SRV_NOTES='plain POP3 only: popa3d has no TLS, APOP or SASL; no CAPA, so no PIPELINING; mbox without unescaping: a body line \"From ...\" after an empty line arrives as \">From ...\", a message without an empty line after its header arrives with one'"
 	} >"$dir/env"
 }
 

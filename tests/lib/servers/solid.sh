@@ -22,6 +22,7 @@
 #           password in shadow) and Solid's unprivileged user "spop3d"
 #   /etc/pam.d    DIR/etc/pam.d: a copy of the system's, plus the package's
 #                 pam.d/solid-pop3d (common-auth, common-account)
+#   /dev          DIR/dev (see Logs)
 #
 # APOP: the secret is in the user's ~/.spop3d (DIR/home/pmtest/.spop3d,
 # mode 0600) as "APOPSecret HEX", HEX the bytes of the secret each XORed
@@ -29,9 +30,10 @@
 # Maildir: Solid numbers the messages by their files' mtime, so seed gives
 # each file a later mtime than the one before (DIR/seed.seq) and they come
 # in seed order; the files are sent as they are (byte-exact).
-# Logs: Solid logs only to syslog (lost when there is no /dev/log), so
-# SRV_LOG is ""; what it writes to stderr goes to DIR/inetd.log
-# (inetd.py's own errors to DIR/startup.log).
+# Logs: Solid logs only through syslog(3); in the namespace /dev is DIR/dev,
+# a copy whose "log" socket inetd.py reads into DIR/syslog.log (SRV_LOG).
+# What it writes to stderr goes to DIR/inetd.log, inetd.py's own errors to
+# DIR/startup.log.
 # IN-USE: never answered.  Solid takes no lock on a Maildir: two sessions
 # at once are both served; when one of them has removed a message, the
 # other's RETR of it gets no answer: that solid-pop3d exits ("maildir
@@ -207,13 +209,15 @@ EOF
 	chmod 0644 "$dir/spop3d.conf"
 
 	: >"$dir/inetd.log"
+	: >"$dir/syslog.log"
+	mkdir "$dir/dev"
 	(
 		for fd in "/proc/$BASHPID/fd/"*; do
 			fd=${fd##*/}
 			case $fd in 0 | 1 | 2 | *[!0-9]*) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
 		done
 		exec "$PYTHON3" "$HERE/inetd.py" --port-file "$dir/port" --pid-file "$dir/pid" \
-			--log "$dir/inetd.log" \
+			--log "$dir/inetd.log" --syslog "$dir/syslog.log" --dev-dir "$dir/dev" \
 			--bind "$dir/etc/passwd:/etc/passwd" --bind "$dir/etc/group:/etc/group" \
 			--bind "$dir/etc/shadow:/etc/shadow" --bind "$dir/etc/pam.d:/etc/pam.d" \
 			-- "$bin" -f "$dir/spop3d.conf"
@@ -255,9 +259,9 @@ EOF
 		echo "SRV_MECHS=''"
 		echo "SRV_UTF8=no"
 		echo "SRV_PIPELINING=no"
-		echo "SRV_LOG=''"
+		echo "SRV_LOG='$dir/syslog.log'"
 		echo "SRV_PID=$pid"
-		echo "SRV_NOTES='plain POP3 only: Solid has no TLS and no SASL; logs only to syslog'"
+		echo "SRV_NOTES='plain POP3 only: Solid has no TLS and no SASL'"
 	} >"$dir/env"
 }
 
