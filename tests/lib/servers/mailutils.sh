@@ -35,6 +35,16 @@
 #
 # seed appends to the mbox in the mboxrd escaping, which pop3d undoes, under
 # the same dotlock.
+#
+# What does not round-trip (Mailutils 3.15, see SRV_NOTES): RETR is
+# byte-exact only until the session asks UIDL.  The UIDL command adds
+# "X-UIDL: <md5>.<uidvalidity>.<uid>" to the header of each message (LIST
+# then counts it too), and when a session ends pop3d rewrites the mbox with
+# that field, X-IMAPbase (first message), X-UID and Status (RO after RETR)
+# added at the end of each header.  So a client that asks UIDL, as pullmail
+# always does, gets every message with those fields.  Also an empty header
+# field ("X-Empty:") comes back as "X-Empty: ", and a message with no empty
+# line after its header gets one (the mbox separator's).
 set -eu
 
 PROG=mailutils.sh
@@ -298,7 +308,7 @@ cmd_start() {
 		echo "SRV_PIPELINING=yes"
 		echo "SRV_LOG='$dir/pop3d.log'"
 		echo "SRV_PID=$pid"
-		echo "SRV_NOTES='no SASL (pop3d has no AUTH); mbox: each session rewrites the mailbox and adds X-IMAPbase/X-UID/X-UIDL/Status fields to the header of every message left, so RETR is byte-exact only in the first session that sees a message; an empty header field gets a blank after its colon; a message without a blank line after its header gets one; CAPA shows EXPIRENEVER (no blank) and, with login-delay, the number alone'"
+		echo "SRV_NOTES='no SASL (pop3d has no AUTH); pop3d changes the messages: UIDL adds an X-UIDL field to the header of each message (their LIST sizes grow with it), and the end of each session rewrites the mbox with X-IMAPbase, X-UID and Status fields added; an empty header field gets a blank after its colon; a message without an empty line after its header gets one; CAPA says EXPIRENEVER and, with login-delay, the number alone'"
 	} >"$dir/env"
 }
 
