@@ -189,7 +189,12 @@ def private_dev(devdir):
         if libc.mount(os.fsencode(src), os.fsencode(dst), None, flags, None) != 0:
             sys.exit("inetd.py: bind-mounting %s: %s" % (src, os.strerror(ctypes.get_errno())))
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(os.path.join(devdir, "log"))
+    # a relative name: a unix socket's path is limited to ~107 bytes
+    cwd = os.open(".", os.O_RDONLY)
+    os.chdir(devdir)
+    sock.bind("log")
+    os.fchdir(cwd)
+    os.close(cwd)
     os.chmod(os.path.join(devdir, "log"), 0o666)
     if libc.mount(os.fsencode(devdir), b"/dev", None, MS_BIND | MS_REC, None) != 0:
         sys.exit("inetd.py: bind-mounting %s over /dev: %s" % (devdir, os.strerror(ctypes.get_errno())))
