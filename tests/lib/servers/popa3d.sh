@@ -16,8 +16,9 @@
 # (nothing changes outside it):
 #
 #   /etc/passwd, /etc/group, /etc/shadow  DIR/etc/*: copies of the system's
-#           passwd and group (shadow holds only the users added here) plus the user pmtest (uid and gid free on this system; its
-#           password in shadow, checked by PAM's pam_unix) and popa3d's
+#           passwd and group plus the user pmtest (uid and gid free on
+#           this system; its password in shadow, which holds only the
+#           users added here, checked by PAM's pam_unix) and popa3d's
 #           privilege-separation user "popa3d"
 #   /etc/pam.d    DIR/etc/pam.d: a copy of the system's, plus the package's
 #                 pam.d/popa3d (common-auth, common-account)
