@@ -52,8 +52,51 @@
 /* Set by SIGTERM or SIGINT: finish what is in flight, then end cleanly. */
 volatile sig_atomic_t	 fetch_stop;
 
+/*
+ * The UIDs (keys) this run deleted, for its later sessions: a server may
+ * answer QUIT before it has removed them (Courier does) and list them
+ * again to a session that logs in at once; they are gone, not new.
+ */
+struct gone {
+	char			**key;
+	size_t			  n;
+};
+
+static int
+gone_has(const struct gone *g, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; g != NULL && i < g->n; i++)
+		if (strcmp(g->key[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+gone_add(struct gone *g, const char *key)
+{
+	if (g == NULL || gone_has(g, key))
+		return;
+	g->key = xreallocarray(g->key, g->n + 1, sizeof(*g->key));
+	g->key[g->n++] = xstrdup(key);
+}
+
+static void
+gone_free(struct gone *g)
+{
+	size_t	 i;
+
+	for (i = 0; i < g->n; i++)
+		free(g->key[i]);
+	free(g->key);
+	g->key = NULL;
+	g->n = 0;
+}
+
 struct session {
 	struct account		*acct;
+	struct gone		*gone;		/* deleted earlier this run */
 	struct pop3		 pop;
 	struct uidl		 cache;
 	struct deliver		 dlv;
@@ -667,7 +710,8 @@ reserve(struct session *s)
 	size_t		 i;
 
 	for (i = 0; i < s->nmsgs; i++)
-		if (s->msgs[i].uid != NULL && s->msgs[i].action != ACT_SKIP)
+		if (s->msgs[i].uid != NULL && s->msgs[i].action != ACT_SKIP &&
+		    s->msgs[i].action != ACT_GONE)
 			need += 3 * (strlen(s->msgs[i].uid) + 32);
 	return uidl_reserve(&s->cache, need, &s->err);
 }
@@ -745,6 +789,8 @@ run(struct session *s)
 			break;
 		case ACT_SKIP:
 			s->st->kept++;
+			break;
+		case ACT_GONE:
 			break;
 		}
 	}
@@ -867,7 +913,13 @@ quit(struct session *s)
 		}
 	if (uidl_commit(&s->cache, &s->err) == -1)
 		return -1;	/* no QUIT: the server keeps them all */
-	if ((r = pop3_quit(&s->pop)) == 0 || n == 0)
+	if ((r = pop3_quit(&s->pop)) == 0) {
+		for (i = 0; i < s->nmsgs; i++)
+			if (s->msgs[i].deleted && s->msgs[i].uid != NULL)
+				gone_add(s->gone, s->msgs[i].uid);
+		return 0;
+	}
+	if (n == 0)
 		return r;
 	{
 		char *why = xstrdup(s->err.msg ? s->err.msg : "?");
@@ -928,7 +980,8 @@ refused_for_now(struct session *s)
 static int
 fetch_session(struct account *a, const char *statedir,
     const struct run_opts *opts, char **passwordp,
-    const struct fetch_stats *sofar, struct fetch_stats *st, int followup)
+    const struct fetch_stats *sofar, struct fetch_stats *st, int followup,
+    struct gone *gone)
 {
 	struct session	 s;
 	struct plan_policy pol;
@@ -941,6 +994,7 @@ fetch_session(struct account *a, const char *statedir,
 	memset(&s, 0, sizeof(s));
 	memset(st, 0, sizeof(*st));
 	s.acct = a;
+	s.gone = gone;
 	s.st = st;
 	s.progress = opts->progress;
 	if (log_verbosity() >= 1)
@@ -1018,7 +1072,18 @@ fetch_session(struct account *a, const char *statedir,
 	pol.now = time(NULL);
 	plan_make(s.msgs, s.nmsgs, &s.cache, &pol);
 	for (i = 0; i < s.nmsgs; i++)
-		if (s.msgs[i].uid == NULL || s.msgs[i].reused ||
+		if (s.msgs[i].uid != NULL && gone_has(gone, s.msgs[i].uid)) {
+			s.msgs[i].action = ACT_GONE;
+			st->gone++;
+		}
+	if (st->gone > 0)
+		log_info("%s: %u message%s deleted by the session before "
+		    "still listed: left alone", a->name, st->gone,
+		    st->gone == 1 ? "" : "s");
+	for (i = 0; i < s.nmsgs; i++)
+		if (s.msgs[i].action == ACT_GONE)
+			continue;
+		else if (s.msgs[i].uid == NULL || s.msgs[i].reused ||
 		    uidl_get(&s.cache, s.msgs[i].uid) == NULL) {
 			st->fresh++;
 			st->fresh_bytes += s.msgs[i].size;
@@ -1157,6 +1222,7 @@ stats_add(struct fetch_stats *to, const struct fetch_stats *st)
 	to->big_deleted += st->big_deleted;
 	to->marked += st->marked;
 	to->damaged += st->damaged;
+	to->gone += st->gone;
 }
 
 /*
@@ -1170,6 +1236,7 @@ fetch_account(struct account *a, const char *statedir,
     const struct run_opts *opts, struct fetch_stats *st)
 {
 	struct fetch_stats	 one;
+	struct gone		 gone = { NULL, 0 };
 	struct pm_err		 err = { 0, NULL };
 	char			*password = NULL;
 	int			 lockfd = -1, status = 0, n;
@@ -1189,7 +1256,7 @@ fetch_account(struct account *a, const char *statedir,
 		goto out;
 	for (n = 1;; n++) {
 		status = fetch_session(a, statedir, opts, &password, st, &one,
-		    n > 1);
+		    n > 1, &gone);
 		stats_add(st, &one);
 		if (status != 0 || !more_sessions(a, opts, &one, st, n))
 			break;
@@ -1204,6 +1271,7 @@ out:
 		freezero_str(password);
 	if (lockfd != -1)
 		close(lockfd);
+	gone_free(&gone);
 	log_secret_clear();
 	return status;
 }

@@ -119,7 +119,9 @@ enum msg_action {
 	ACT_SKIP_BIG,		/* new, larger than skip_larger_than: left */
 	ACT_DELETE_BIG,		/* new, larger than delete_larger_than */
 	ACT_MARK,		/* --mark-seen: record as seen, fetch nothing */
-	ACT_SKIP_SUSPECT	/* sent far larger than announced before: left */
+	ACT_SKIP_SUSPECT,	/* sent far larger than announced before: left */
+	ACT_GONE		/* deleted by an earlier session of this run, but
+				 * still listed: the server has not caught up */
 };
 
 struct msg {
@@ -164,6 +166,7 @@ struct fetch_stats {
 	unsigned int	 big_deleted;	/* delete_larger_than */
 	unsigned int	 marked;	/* --mark-seen */
 	unsigned int	 damaged;	/* arrived damaged: not delivered */
+	unsigned int	 gone;		/* deleted this run, listed again */
 };
 
 /* A write buffer in front of a file descriptor (util.c). */

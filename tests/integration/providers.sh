@@ -14,7 +14,9 @@
 #    short lines whose LF size is 2/3 of its CRLF size) are not "damaged".
 #  - a server that lists everything (fakepop without --mode): 99 new
 #    messages, one login; 150, a second login that brings nothing, or that
-#    a server enforcing LOGIN-DELAY refuses (exit status 0 all the same).
+#    a server enforcing LOGIN-DELAY refuses (exit status 0 all the same);
+#    one that lists the messages it deleted again to the next session
+#    (Courier answers QUIT first): they are left alone, none fetched twice.
 #  - Microsoft 365: CAPA "TOP UIDL SASL PLAIN XOAUTH2 USER", AUTH only in
 #    two steps (an initial response gets "-ERR Protocol error. Connection is
 #    closed." and the connection closed): auth = plain, auto, xoauth2 (a
@@ -279,6 +281,22 @@ for policy in keep delete; do
 	is "$PM_RC" 75 "$label: the first login of a run refused: 75, as ever" || show_pm
 	contains "$PM_ERR" "LOGIN-DELAY" "$label: the first login of a run refused: said"
 done
+
+# a server that answers QUIT before the deleted messages are gone (Courier):
+# the session that logs in at once lists them again; they are left alone,
+# never fetched a second time
+label="server lagging behind its deletions, 150 messages"
+fake_start --fault lag-deletes@all
+MAILDIR=$FAKE_MD
+mode_config maildir delete
+run_pm -v
+check_run "$label" 0
+is "$(listings)" "150 150" "$label: the second session lists all 150 again"
+contains "$PM_ERR" "150 messages deleted by the session before still listed: left alone" \
+	"$label: -v says why they are not fetched"
+is "$(grep -c '^S: sent ' "$FAKE_LOG")" 150 "$label: each sent once"
+ok "$label: all delivered byte for byte, once" mailcheck
+is "$(count_files "$FAKE_SRV")" 0 "$label: the server is empty once it has caught up"
 
 # MB-sized messages, and one whose LF size is 2/3 of its CRLF size
 use_mail "$T/mixed"

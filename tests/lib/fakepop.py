@@ -147,6 +147,10 @@ Server quirks (compat.sh):
                      pipelined" once a command arrives before the reply to
                      the one before
     in-use           PASS gets -ERR [IN-USE] (the mailbox is locked)
+    lag-deletes      (with @all) QUIT says +OK, but the messages deleted go
+                     only when the next session ends ("S: deleted NAME
+                     (late)"): a session that logs in at once lists them
+                     again, as with Courier
     login-delay      PASS gets -ERR [LOGIN-DELAY]; CAPA says LOGIN-DELAY 300
 Transcript lines: "S: output N bytes" (sent in the connection, logged
 just before "S: closed C"), "C: AUTH MECH ***" (initial response hidden),
@@ -244,6 +248,7 @@ FAULTS = {
     "capa-after-login": None,
     "pipelining-after-login": None,
     "in-use": None,
+    "lag-deletes": None,
 }
 
 # faults whose count may be 0 (a byte offset, a rotation)
@@ -331,6 +336,7 @@ class Server:
     def __init__(self, args):
         self.dir = args.maildir
         self.faults = [Fault(s) for s in args.fault]
+        self.lagging = []       # lag-deletes: names deleted, not yet gone
         self.logf = open(args.log, "a", buffering=1, encoding="ascii") \
             if args.log else None
         self.tls = None
@@ -970,7 +976,18 @@ class Session:
             for num in sorted(self.sent_at):
                 self.srv.popped.add(self.msgs[num - 1]["name"])
             self.srv.log("S: gmail: %d popped" % len(self.sent_at))
-        if commit:
+        if commit and self.fault("lag-deletes", fire=False):
+            # as Courier does: +OK to QUIT before the files are gone; here
+            # they go only when the next session ends
+            for name in self.srv.lagging:
+                try:
+                    os.unlink(os.path.join(self.srv.dir, name))
+                except FileNotFoundError:
+                    pass
+                self.srv.log("S: deleted %s (late)" % name)
+            self.srv.lagging = [self.msgs[num - 1]["name"]
+                                for num in sorted(self.deleted)]
+        elif commit:
             for num in sorted(self.deleted):
                 name = self.msgs[num - 1]["name"]
                 try:
