@@ -458,7 +458,7 @@ EOF
 		echo "SRV_PIPELINING=yes"
 		echo "SRV_LOG='$dir/courier.log'"
 		echo "SRV_PID=$(cat "$dir/pid")"
-		echo "SRV_NOTES='no APOP (courierpop3login has none); EXTERNAL needs client certificates (not set up)'"
+		echo "SRV_NOTES='no APOP (Courier pop3d has none); EXTERNAL not set up (needs client certificates)'"
 	} >"$dir/env"
 }
 
