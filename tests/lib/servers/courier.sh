@@ -38,7 +38,11 @@
 # running "courier.sh _run DIR", which starts authdaemond and the two
 # couriertcpd and waits); stop TERMs it, then kills whatever is left in
 # that mount namespace (per-connection courierpop3login/courierpop3d/
-# couriertls children) and waits until none is left.
+# couriertls children) and waits until none is left.  Per-connection
+# processes are stopped first, leaves first, so that their parents reap
+# them; the couriertls that courierpop3login starts for STLS is
+# double-forked (its parent is init from the start), so its zombie is
+# init's to reap, as after any STLS session.
 set -eu
 
 PROG=courier.sh
@@ -129,6 +133,23 @@ ns_procs() {
 	return 0
 }
 
+# the per-connection processes among them (courierpop3login,
+# courierpop3d, couriertls), not the runner and its daemons; with "leaves",
+# only those without children (so that each is reaped by its parent)
+conn_procs() {
+	local p c
+	for p in $(ns_procs "$1"); do
+		c=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+		case $c in bash | authdaemond | couriertcpd) continue ;; esac
+		if [ "${2:-}" = leaves ] &&
+			[ -n "$(cat /proc/"$p"/task/*/children 2>/dev/null)" ]; then
+			continue
+		fi
+		echo "$p"
+	done
+	return 0
+}
+
 cmd_stop() {
 	local dir=$1 pid ns i left
 	[ -d "$dir" ] || return 0
@@ -137,6 +158,17 @@ cmd_stop() {
 	case $pid in '' | *[!0-9]*) pid= ;; esac
 	if [ -n "$pid" ] && [ -n "$ns" ] &&
 		[ "$(readlink "/proc/$pid/ns/mnt" 2>/dev/null)" = "$ns" ]; then
+		# first the per-connection processes, while their couriertcpd
+		# is there to reap them (else they end as zombies of init)
+		i=0
+		while [ -n "$(conn_procs "$ns")" ] && [ $i -lt 200 ]; do
+			if [ $((i % 10)) = 0 ]; then
+				# shellcheck disable=SC2046
+				kill -TERM $(conn_procs "$ns" leaves) 2>/dev/null || true
+			fi
+			sleep 0.01
+			i=$((i + 1))
+		done
 		kill -TERM "$pid" 2>/dev/null || true
 	elif [ -n "$pid" ] && [ -z "$ns" ] &&
 		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -F "_run $dir"; then
