@@ -36,13 +36,26 @@
 #
 # Processes: DIR/pid holds the pid of the namespace's first process (a bash
 # running "courier.sh _run DIR", which starts authdaemond and the two
-# couriertcpd and waits); stop TERMs it, then kills whatever is left in
-# that mount namespace (per-connection courierpop3login/courierpop3d/
-# couriertls children) and waits until none is left.  Per-connection
-# processes are stopped first, leaves first, so that their parents reap
-# them; the couriertls that courierpop3login starts for STLS is
-# double-forked (its parent is init from the start), so its zombie is
-# init's to reap, as after any STLS session.
+# couriertcpd and waits); DIR/mntns names its mount namespace.  stop
+# TERMs the per-connection processes of that namespace (courierpop3login,
+# courierpop3d, couriertls; leaves first, so that their parents reap
+# them), then the runner, which TERMs and reaps its daemons, then kills
+# whatever is still left in the namespace, and waits until nothing is.
+# The couriertls that courierpop3login starts for STLS is double-forked
+# (its parent is init from the start): its zombie is init's to reap, as
+# after any STLS session.
+#
+# What the server does (Courier 1.0.16): USER/PASS also on the plain port;
+# SASL PLAIN LOGIN CRAM-MD5 CRAM-SHA1 CRAM-SHA256 (all in SRV_MECHS, each
+# checked by hand, a wrong password refused); no APOP; EXTERNAL only with
+# client certificates, not set up.  CAPA says UTF8 and PIPELINING (and
+# LOGIN-DELAY 10, not enforced).  A message with raw UTF-8 in its headers
+# is sent to a client that has not said UTF8 (RFC 6856) as a multipart
+# "Cannot display Unicode content" notice with the original attached
+# (LIST still gives the original's size); after UTF8, byte-exact.  UIDL
+# is UIDn-VALIDITY from Maildir/courierpop3dsizelist; the first login
+# moves new/ into cur/.  QUIT is answered before the deleted files are
+# all unlinked: a client that logs in again at once can still see some.
 set -eu
 
 PROG=courier.sh
@@ -370,7 +383,7 @@ cmd_run() {
 }
 
 cmd_start() {
-	local dir=$1 croot uid gid ports port tls_port attempt i ver up
+	local dir=$1 croot uid gid ports port tls_port attempt i ver up f
 	[ "$(id -u)" = 0 ] ||
 		die "needs root (a private mount namespace for authlib's compiled-in paths)"
 	croot=$ROOT/courier
