@@ -100,13 +100,21 @@ fi
 . "$SRVDIR/env" || bail_out "cannot read $SRVDIR/env"
 for _v in SRV_NAME SRV_LABEL SRV_HOST SRV_TLS_HOST SRV_PORT SRV_STLS SRV_TLS_PORT \
 	SRV_CA SRV_USER SRV_PASS SRV_USERPASS SRV_APOP SRV_MECHS SRV_UTF8 \
-	SRV_PIPELINING SRV_LOG SRV_PID SRV_NOTES; do
+	SRV_PIPELINING SRV_LOG SRV_PID SRV_NOTES SRV_ADDS_FIELDS SRV_QUOTES_FROM; do
 	[ -n "${!_v+set}" ] || bail_out "$SRVDIR/env does not set $_v"
 done
 printf '#label\t%s\n#notes\t%s\n' "$SRV_LABEL" "$SRV_NOTES" >>"$RESULTS"
 diag "$SRV_LABEL on $SRV_HOST:$SRV_PORT (STLS: $SRV_STLS, TLS port: ${SRV_TLS_PORT:-none})" \
 	"mechanisms: ${SRV_MECHS:-none}; APOP: $SRV_APOP; USER: $SRV_USERPASS;" \
 	"UTF8: $SRV_UTF8; PIPELINING: $SRV_PIPELINING"
+
+# what the server itself changes in the messages it sends (README of
+# tests/lib/servers): not pullmail's doing, so compared that way
+MC_SERVER=()
+for _f in $SRV_ADDS_FIELDS; do
+	MC_SERVER+=(--strip-field "$_f")
+done
+[ "$SRV_QUOTES_FROM" = yes ] && MC_SERVER+=(--quote-from)
 
 # write_config and friends (lib.sh) take these
 POP3_USER=$SRV_USER
@@ -237,7 +245,7 @@ mc() {
 	local set=$SETS/$1 rc
 	shift
 	MC_OUT=$("$PYTHON3" -S "$TESTLIB/mailcheck.py" --expected "$set" "$@" \
-		--strip-received 2>&1)
+		--strip-received "${MC_SERVER[@]}" 2>&1)
 	rc=$?
 	[ "$rc" -eq 0 ] || diag "$MC_OUT"
 	return "$rc"
@@ -246,13 +254,17 @@ mc() {
 # utf8_exact SET (--maildir DIR | --mbox FILE): SET's UTF-8 message was
 # delivered exactly once, byte for byte (but for pullmail's Received: line)
 utf8_exact() {
-	"$PYTHON3" -S - "$TESTLIB" "$SETS/$1/msg-zz-utf8.eml" "$2" "$3" <<'EOF'
+	"$PYTHON3" -S - "$TESTLIB" "$SETS/$1/msg-zz-utf8.eml" "$2" "$3" \
+		"${SRV_ADDS_FIELDS:-}" "${SRV_QUOTES_FROM:-no}" <<'EOF'
 import sys
 sys.path.insert(0, sys.argv[1])
 import mailcheck
 want = open(sys.argv[2], "rb").read()
+fields = {f.lower() for f in sys.argv[5].split()}
+if sys.argv[6] == "yes":
+    want = mailcheck.quote_from(want)
 msgs = (mailcheck.read_maildir if sys.argv[3] == "--maildir" else mailcheck.read_mbox)(sys.argv[4])
-got = [mailcheck.strip_received(d) for _, d in msgs]
+got = [mailcheck.strip_fields(mailcheck.strip_received(d), fields) for _, d in msgs]
 n = got.count(want)
 if n == 1:
     sys.exit(0)

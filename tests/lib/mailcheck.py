@@ -3,6 +3,7 @@
 
 usage: mailcheck.py --expected SRCDIR (--maildir PATH | --mbox PATH)
                     [--strip-received] [--allow-duplicates]
+                    [--strip-field NAME]... [--quote-from]
 
 Every regular file in SRCDIR is one expected message.  The delivered
 messages are read with Python's mailbox module (Maildir: new/ and cur/;
@@ -10,6 +11,14 @@ mbox: each message without its From_ line, with mboxrd quoting undone, i.e.
 one ">" removed from lines matching ^>+From ).  With --strip-received, a
 first header field "Received: from ... (pullmail VERSION) ..." (including its
 continuation lines) is removed from each delivered message first.
+
+For servers that change the messages they send (tests/lib/servers/README):
+--strip-field NAME removes every header field NAME (case-insensitive, with
+its continuation lines) from the header of each delivered message, for the
+fields such a server adds (Mailutils: X-UIDL, X-IMAPbase, X-UID, Status);
+--quote-from compares with the expected messages as a server that does not
+undo mbox quoting sends them (popa3d): each line "From ..." that follows an
+empty line as ">From ...".
 
 The multiset of delivered messages is compared byte for byte with the
 expected files.  Prints on stdout
@@ -45,6 +54,30 @@ def strip_received(data):
     if b"(pullmail " not in unfolded:
         return data
     return b"" if end == -1 else data[end + 1:]
+
+
+def strip_fields(data, names):
+    """Remove the header fields NAMES (lower case) from data's header."""
+    if not names:
+        return data
+    end = data.find(b"\n\n")
+    head, rest = (data, b"") if end == -1 else (data[:end + 1], data[end + 1:])
+    out, skip = [], False
+    for line in head.splitlines(keepends=True):
+        if line[:1] in (b" ", b"\t"):
+            if not skip:
+                out.append(line)
+            continue
+        name = line.split(b":", 1)[0].strip().lower()
+        skip = b":" in line and name.decode("latin-1") in names
+        if not skip:
+            out.append(line)
+    return b"".join(out) + rest
+
+
+def quote_from(data):
+    """Each "From " line after an empty line as ">From " (mboxo, one level)."""
+    return re.sub(rb"(?<=\n\n)From ", b">From ", data)
 
 
 def read_maildir(path):
@@ -110,7 +143,11 @@ def main(argv=None):
     g.add_argument("--mbox", metavar="PATH")
     ap.add_argument("--strip-received", action="store_true")
     ap.add_argument("--allow-duplicates", action="store_true")
+    ap.add_argument("--strip-field", action="append", default=[],
+                    metavar="NAME")
+    ap.add_argument("--quote-from", action="store_true")
     a = ap.parse_args(argv)
+    fields = {n.lower() for n in a.strip_field}
 
     try:
         names = sorted(n for n in os.listdir(a.expected)
@@ -120,6 +157,8 @@ def main(argv=None):
         for n in names:
             with open(os.path.join(a.expected, n), "rb") as f:
                 data = f.read()
+            if a.quote_from:
+                data = quote_from(data)
             expected.setdefault(hashlib.sha256(data).digest(), []).append(n)
             msgid = describe(data)
             if msgid:
@@ -138,6 +177,7 @@ def main(argv=None):
     for key, data in msgs:
         if a.strip_received:
             data = strip_received(data)
+        data = strip_fields(data, fields)
         d = hashlib.sha256(data).digest()
         if d in expected:
             delivered[d] += 1

@@ -504,6 +504,8 @@ EOF
 		echo "SRV_LOG='$dir/courier.log'"
 		echo "SRV_PID=$(cat "$dir/pid")"
 		echo "SRV_NOTES='no APOP (Courier pop3d has none); EXTERNAL not set up (needs client certificates)'"
+		echo "SRV_ADDS_FIELDS=''"
+		echo "SRV_QUOTES_FROM=no"
 	} >"$dir/env"
 }
 

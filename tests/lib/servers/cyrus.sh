@@ -542,9 +542,11 @@ cmd_start() {
 		echo "SRV_LOG='$dir/cyrus.log'"
 		echo "SRV_PID=$MASTER_PID"
 		echo "SRV_NOTES='$NOTES'"
+		echo "SRV_ADDS_FIELDS=''"
+		echo "SRV_QUOTES_FROM=no"
 		echo "export SRV_NAME SRV_LABEL SRV_HOST SRV_TLS_HOST SRV_PORT SRV_STLS SRV_TLS_PORT SRV_CA"
 		echo "export SRV_USER SRV_PASS SRV_USERPASS SRV_APOP SRV_MECHS SRV_UTF8 SRV_PIPELINING"
-		echo "export SRV_LOG SRV_PID SRV_NOTES"
+		echo "export SRV_LOG SRV_PID SRV_NOTES SRV_ADDS_FIELDS SRV_QUOTES_FROM"
 	} >"$dir/env"
 	trap - EXIT
 }

@@ -100,6 +100,8 @@ cmd_start() {
 		echo "SRV_LOG='$DOVECOT_LOG'"
 		echo "SRV_PID=$DOVECOT_PID"
 		echo "SRV_NOTES='no APOP (not enabled in the test instance); EXTERNAL (client certificates) is tested in auth.sh and tls-*.sh instead'"
+		echo "SRV_ADDS_FIELDS=''"
+		echo "SRV_QUOTES_FROM=no"
 	} >"$dir/env"
 }
 

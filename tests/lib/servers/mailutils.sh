@@ -309,6 +309,8 @@ cmd_start() {
 		echo "SRV_LOG='$dir/pop3d.log'"
 		echo "SRV_PID=$pid"
 		echo "SRV_NOTES='no SASL (pop3d has no AUTH); pop3d changes the messages: UIDL adds an X-UIDL field to the header of each message (their LIST sizes grow with it), and the end of each session rewrites the mbox with X-IMAPbase, X-UID and Status fields added; an empty header field gets a blank after its colon; a message without an empty line after its header gets one; CAPA says EXPIRENEVER and, with login-delay, the number alone'"
+		echo "SRV_ADDS_FIELDS='X-UIDL X-IMAPbase X-UID Status'"
+		echo "SRV_QUOTES_FROM=no"
 	} >"$dir/env"
 }
 

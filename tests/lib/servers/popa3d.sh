@@ -248,6 +248,8 @@ cmd_start() {
 		echo "SRV_LOG='$dir/syslog.log'"
 		echo "SRV_PID=$pid"
 		echo "SRV_NOTES='plain POP3 only: popa3d has no TLS, APOP or SASL; no CAPA, so no PIPELINING; mbox without unescaping: a body line \"From ...\" after an empty line arrives as \">From ...\", a message without an empty line after its header arrives with one'"
+		echo "SRV_ADDS_FIELDS=''"
+		echo "SRV_QUOTES_FROM=yes"
 	} >"$dir/env"
 }
 

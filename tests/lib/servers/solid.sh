@@ -274,6 +274,8 @@ EOF
 		echo "SRV_LOG='$dir/syslog.log'"
 		echo "SRV_PID=$pid"
 		echo "SRV_NOTES='plain POP3 only: Solid has no TLS and no SASL'"
+		echo "SRV_ADDS_FIELDS=''"
+		echo "SRV_QUOTES_FROM=no"
 	} >"$dir/env"
 }
 
