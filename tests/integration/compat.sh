@@ -11,7 +11,7 @@
 #  - a bare -ERR (popa3d) said in words;
 #  - [IN-USE] and [LOGIN-DELAY]: one line, what to do, exit 75, nothing lost
 #    (IN-USE also from Dovecot with pop3_lock_session, another client holding
-#    the mailbox);
+#    the mailbox; LOGIN-DELAY also from GNU Mailutils' pop3d enforcing it);
 #  - TCP_QUICKACK set before waiting for the server (no delayed-ACK stall in
 #    lock-step; contrib/bench/lockstep.py measures the effect).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -174,6 +174,40 @@ is "$PM_RC" 0 "-j 2 -vv: exit status 0" || show_pm
 contains "$PM_ERR" "pullmail: $ACCOUNT: > CAPA" "-vv: trace lines of $ACCOUNT name it"
 contains "$PM_ERR" "pullmail: other: > CAPA" "-vv: trace lines of other name it"
 is "$(printf '%s\n' "$PM_ERR" | grep -cE '^pullmail: [<>] ')" 0 "-vv: no trace line without an account"
+
+# LOGIN-DELAY from a real server that enforces it: GNU Mailutils' pop3d
+# with login-delay (tests/lib/servers/mailutils.sh, SRV_LOGIN_DELAY)
+MU=$T/mailutils
+if ! SRV_LOGIN_DELAY=600 bash "$TESTLIB/servers/mailutils.sh" start "$MU" >"$T/mu.log" 2>&1; then
+	diag "$(cat "$T/mu.log")"
+	bail_out "GNU Mailutils pop3d could not be started"
+fi
+mu_stop() { bash "$TESTLIB/servers/mailutils.sh" stop "$MU" >/dev/null 2>&1; }
+# shellcheck disable=SC1091
+track_pid "$(. "$MU/env" && echo "$SRV_PID")"	# if a bail-out comes first
+(
+	# shellcheck disable=SC1091
+	. "$MU/env"
+	mkdir -p "$T/mu-mail"
+	"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$T/mu-mail" --count 3 --mix small --seed 77 >/dev/null
+	bash "$TESTLIB/servers/mailutils.sh" seed "$MU" "$T/mu-mail" || exit 1
+	(umask 077 && printf '[mu]\nhost = %s\nport = %s\ntls = implicit\nca_file = %s\nuser = %s\npassword = "%s"\nmaildir = %s\n' \
+		"$SRV_TLS_HOST" "$SRV_TLS_PORT" "$SRV_CA" "$SRV_USER" "$SRV_PASS" "$T/mu-md" >"$T/mu.conf")
+) || { mu_stop; bail_out "cannot set up the Mailutils account"; }
+run_pm -C "$T/mu.conf"
+is "$PM_RC" 0 "Mailutils LOGIN-DELAY: the first login fetches, exit status 0" || show_pm
+is "$(maildir_count "$T/mu-md")" 3 "Mailutils LOGIN-DELAY: 3 messages delivered"
+rm -rf "$T/mu-mail" && mkdir -p "$T/mu-mail"
+"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$T/mu-mail" --count 2 --mix small --seed 78 --first 4 >/dev/null
+bash "$TESTLIB/servers/mailutils.sh" seed "$MU" "$T/mu-mail" || { mu_stop; bail_out "seeding failed"; }
+run_pm -C "$T/mu.conf"
+is "$PM_RC" 75 "Mailutils LOGIN-DELAY: a login too soon after: exit status 75" || show_pm
+is "$(line_count "$PM_ERR")" 1 "Mailutils LOGIN-DELAY: one line"
+contains "$PM_ERR" "[LOGIN-DELAY]" "Mailutils LOGIN-DELAY: the server's code shown"
+contains "$PM_ERR" "run pullmail less often" "Mailutils LOGIN-DELAY: what to do"
+is "$(bash "$TESTLIB/servers/mailutils.sh" count "$MU")" 2 "Mailutils LOGIN-DELAY: the 2 new messages still on the server"
+is "$(maildir_count "$T/mu-md")" 3 "Mailutils LOGIN-DELAY: nothing more delivered"
+mu_stop
 
 # IN-USE from a real server: Dovecot with pop3_lock_session, while
 # another client holds a session open
