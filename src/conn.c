@@ -425,6 +425,16 @@ conn_close(struct conn *c)
 {
 	log_secret_clear();
 	if (c->ssl != NULL) {
+		/*
+		 * After a clean end (QUIT answered), say so in TLS too: a
+		 * close_notify, sent once, not waited for (servers log a
+		 * connection closed without one as cut short).
+		 */
+		if (c->clean && !c->eof) {
+			ERR_clear_error();
+			(void)SSL_shutdown(c->ssl);
+			ERR_clear_error();
+		}
 		SSL_free(c->ssl);
 		c->ssl = NULL;
 	}

@@ -102,7 +102,7 @@ fetch_serverinfo(const struct account *a, struct pm_err *err)
 	    "STLS" : "no TLS");
 	if (p.conn.ssl != NULL)
 		certificate(&p.conn);
-	show("greeting", p.greeting);
+	show("greeting", p.greeting[0] != '\0' ? p.greeting : "(+OK alone)");
 	if (!p.has_capa)
 		show("capabilities", "(CAPA not supported)");
 	copy = xstrdup(p.capa_raw);

@@ -1061,6 +1061,7 @@ pop3_quit(struct pop3 *p)
 		free(v);
 		return -1;
 	}
+	p->conn.clean = 1;
 	return 0;
 }
 

@@ -257,6 +257,7 @@ struct conn {
 	size_t		 wlen;
 	size_t		 wsize;
 	int		 eof;
+	int		 clean;		/* QUIT answered: close_notify */
 	int		 inspect;	/* --serverinfo: record, do not refuse */
 	int		 ca_lazy;	/* system CA file not loaded yet */
 	long		 verify_result;

@@ -64,6 +64,7 @@ stls=$(tr_line '^C: STLS$') utf=$(tr_line '^C: UTF8$') user=$(tr_line '^C: USER 
 ok "UTF8: after STLS and before the login" test "${stls:-0}" -lt "${utf:-0}" -a "${utf:-0}" -lt "${user:-0}"
 is "$(tr_count 'as a Unicode notice')" 0 "UTF8: no message rewritten by the server"
 expect_mail "UTF8: every message byte-exact, the raw UTF-8 header one too"
+is "$(tr_count '^S: close_notify$')" 1 "TLS ended with close_notify after QUIT"
 
 fake_start --fault utf8
 mode_config maildir keep

@@ -152,6 +152,8 @@ Server quirks (compat.sh):
                      (late)"): a session that logs in at once lists them
                      again, as with Courier
     login-delay      PASS gets -ERR [LOGIN-DELAY]; CAPA says LOGIN-DELAY 300
+After QUIT over STLS: "S: close_notify" if the client ended TLS properly,
+"S: closed without close_notify" if it just closed the connection.
 Transcript lines: "S: output N bytes" (sent in the connection, logged
 just before "S: closed C"), "C: AUTH MECH ***" (initial response hidden),
 "C: ***" for a token line, "S: MECH accepted (initial
@@ -998,7 +1000,22 @@ class Session:
         if self.fault("quit-commits-then-drop"):
             self.hangup()
         self.ok(b"Farewell." if self.srv.mode == "gmail" else b"bye")
+        if self.in_tls:
+            self.tls_close()
         self.hangup()
+
+    def tls_close(self):
+        """After QUIT over TLS: did the client end TLS with close_notify?"""
+        self.sock.suppress_ragged_eofs = False
+        self.sock.settimeout(10)
+        try:
+            data = self.sock.recv(1)
+            self.srv.log("S: close_notify" if data == b"" else
+                         "S: data after QUIT")
+        except ssl.SSLEOFError:
+            self.srv.log("S: closed without close_notify")
+        except OSError:
+            pass
 
     def cmd_STAT(self, args):
         live = self.live()
