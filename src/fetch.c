@@ -723,6 +723,7 @@ run(struct session *s)
 	struct pop3	*p = &s->pop;
 	enum pop3_cmd	 cmd;
 	size_t		*fetch, nfetch = 0, next = 0, inflight_retr = 0, i, idx;
+	uint64_t	 inflight_bytes = 0;
 	int		 ok, window, rv = -1, pass;
 	char		*v;
 
@@ -821,12 +822,19 @@ run(struct session *s)
 				if (pop3_send(p, CMD_DELE, idx, "DELE %u",
 				    s->msgs[idx].num) == -1)
 					goto out;
-			} else if (next < nfetch) {
+			} else if (next < nfetch && (inflight_retr == 0 ||
+			    inflight_bytes + s->msgs[fetch[next]].size <=
+			    PM_INFLIGHT)) {
+				/*
+				 * As many RETRs ahead as the path holds: by
+				 * the bytes they bring, not their number.
+				 */
 				idx = fetch[next++];
 				if (pop3_send(p, CMD_RETR, idx, "RETR %u",
 				    s->msgs[idx].num) == -1)
 					goto out;
 				inflight_retr++;
+				inflight_bytes += s->msgs[idx].size;
 			} else
 				break;
 		}
@@ -859,6 +867,7 @@ run(struct session *s)
 			continue;
 		}
 		inflight_retr--;
+		inflight_bytes -= s->msgs[idx].size;
 		if (!ok) {
 			v = pop3_last_text(p);
 			log_warnx("%s: message %u: RETR refused, left on the "
