@@ -441,6 +441,11 @@ main(int argc, char **argv)
 	/* getopt's own messages then start "pullmail: ", like ours. */
 	if (argc > 0)
 		argv[0] = (char *)"pullmail";
+	/* "pullmail import TOOL [FILE]" (an account named import: "--"). */
+	if (argc > 1 && strcmp(argv[1], "import") == 0) {
+		log_init(0, 0);
+		return import_main(argc - 1, argv + 1, NULL);
+	}
 	while ((ch = getopt_long(argc, argv, "C:kacld:j:vqhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
