@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential autoconf automake pkg-config libssl-dev libbsd-dev
 libiniparser-dev dovecot-pop3d python3 openssl procmail maildrop faketime
-clang libclang-rt-14-dev strace"
+clang libclang-rt-14-dev strace mpop fetchmail getmail6"
 if [ "$(id -u)" -eq 0 ]; then
 	SUDO=
 elif command -v sudo >/dev/null 2>&1; then
