@@ -220,42 +220,33 @@ imp_add_uid(struct imp_acct *a, const char *uid, size_t len)
 }
 
 static int
-cmp_keyidx(const void *x, const void *y)
+cmp_key(const void *x, const void *y)
 {
-	char * const	*a = *(char ** const *)x, *const *b = *(char ** const *)y;
-	int		 c = strcmp(*a, *b);
-
-	return c != 0 ? c : (a < b ? -1 : a > b);
+	return strcmp(*(char * const *)x, *(char * const *)y);
 }
 
 /*
- * A UID recorded n times stands for n messages sharing it, which pop3.c
- * keys "UID", "UID 2", ... "UID n": key them so. Recorded once, only the
- * first copy is taken as delivered.
+ * Each UID once, sorted. None of the three tools can tell which of several
+ * messages sharing a UID it delivered (each treats the UID as seen for all
+ * of them), so only the first copy, keyed with the UID alone as pop3.c
+ * keys it, is taken as delivered: the others ("UID 2", ...) are fetched,
+ * at worst a second time, never lost.
  */
 static void
-number_copies(struct imp_acct *a)
+dedup(struct imp_acct *a)
 {
-	char	***idx, *key;
-	size_t	  i, j, k;
+	size_t	 i, n = 0;
 
 	if (a->nuids < 2)
 		return;
-	idx = xreallocarray(NULL, a->nuids, sizeof(*idx));
-	for (i = 0; i < a->nuids; i++)
-		idx[i] = &a->uids[i];
-	qsort(idx, a->nuids, sizeof(*idx), cmp_keyidx);
-	for (i = 0; i < a->nuids; i = j) {
-		for (j = i + 1; j < a->nuids && strcmp(*idx[j], *idx[i]) == 0;
-		    j++)
-			;
-		for (k = i + 1; k < j; k++) {
-			xasprintf(&key, "%s %zu", *idx[k], k - i + 1);
-			free(*idx[k]);
-			*idx[k] = key;
-		}
+	qsort(a->uids, a->nuids, sizeof(*a->uids), cmp_key);
+	for (i = 0; i < a->nuids; i++) {
+		if (n > 0 && strcmp(a->uids[n - 1], a->uids[i]) == 0)
+			free(a->uids[i]);
+		else
+			a->uids[n++] = a->uids[i];
 	}
-	free(idx);
+	a->nuids = n;
 }
 
 /* ------------------------------------------------------------ lines */
@@ -711,7 +702,7 @@ import_main(int argc, char **argv, const char *confpath)
 		goto out;
 	}
 	TAILQ_FOREACH(a, &src.accts, entry)
-		number_copies(a);
+		dedup(a);
 	if (TAILQ_EMPTY(&src.accts)) {
 		log_warnx("%s: no account to import", file);
 		status = EX_CONFIG;
