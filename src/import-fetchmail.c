@@ -786,7 +786,7 @@ imp_fetchids(struct imp_src *src, const char *path, char **cause)
 			    strcasecmp(a->state_key, line) == 0)
 				break;
 		if (a != NULL && !a->disabled &&
-		    imp_add_uid(a, id, e - id) == -1) {
+		    imp_add_uid(a, id, e - id, 0) == -1) {
 			xasprintf(cause, "%s: line %d: too many UIDs", path,
 			    l.lineno);
 			goto fail;

@@ -404,7 +404,7 @@ imp_mpop_uidls(struct imp_acct *a, const char *host, const char *user,
 			    "list before", l.path, l.lineno);
 			goto fail;
 		}
-		if (mine && imp_add_uid(a, line, len) == -1) {
+		if (mine && imp_add_uid(a, line, len, 0) == -1) {
 			xasprintf(cause, "%s: line %d: too many UIDs", l.path,
 			    l.lineno);
 			goto fail;

@@ -79,7 +79,7 @@ acct_free(struct imp_acct *a)
 	free(a->state);
 	free(a->state_key);
 	for (i = 0; i < a->nuids; i++)
-		free(a->uids[i]);
+		free(a->uids[i].key);
 	free(a->uids);
 	free(a);
 }
@@ -206,23 +206,35 @@ imp_key(const char *uid, size_t len)
 	return key;
 }
 
-/* One UID the old tool recorded as delivered. -1: too many. */
+/*
+ * One UID the old tool recorded as delivered, first seen at first (0 if
+ * the tool does not say). -1: too many.
+ */
 int
-imp_add_uid(struct imp_acct *a, const char *uid, size_t len)
+imp_add_uid(struct imp_acct *a, const char *uid, size_t len, time_t first)
 {
 	if (a->nuids >= IMP_UIDS_MAX)
 		return -1;
 	if (a->nuids % 256 == 0)
 		a->uids = xreallocarray(a->uids, a->nuids + 256,
 		    sizeof(*a->uids));
-	a->uids[a->nuids++] = imp_key(uid, len);
+	a->uids[a->nuids].key = imp_key(uid, len);
+	a->uids[a->nuids++].first = first;
 	return 0;
 }
 
 static int
 cmp_key(const void *x, const void *y)
 {
-	return strcmp(*(char * const *)x, *(char * const *)y);
+	const struct imp_uid	*a = x, *b = y;
+	int			 c = strcmp(a->key, b->key);
+
+	/* The earliest time first, 0 (unknown) last. */
+	if (c != 0)
+		return c;
+	if (a->first == 0 || b->first == 0)
+		return (a->first == 0) - (b->first == 0);
+	return a->first < b->first ? -1 : a->first > b->first;
 }
 
 /*
@@ -241,8 +253,8 @@ dedup(struct imp_acct *a)
 		return;
 	qsort(a->uids, a->nuids, sizeof(*a->uids), cmp_key);
 	for (i = 0; i < a->nuids; i++) {
-		if (n > 0 && strcmp(a->uids[n - 1], a->uids[i]) == 0)
-			free(a->uids[i]);
+		if (n > 0 && strcmp(a->uids[n - 1].key, a->uids[i].key) == 0)
+			free(a->uids[i].key);
 		else
 			a->uids[n++] = a->uids[i];
 	}
@@ -549,7 +561,8 @@ cache_write(const char *statedir, const struct imp_acct *a, char **cause)
 	if (uidl_open(&u, path, &err) == -1)
 		goto out;
 	for (i = 0; i < a->nuids; i++)
-		uidl_add(&u, a->uids[i], now);
+		uidl_add(&u, a->uids[i].key, a->uids[i].first > 0 &&
+		    a->uids[i].first <= now ? a->uids[i].first : now);
 	if (uidl_commit(&u, &err) == -1)
 		goto out;
 	rv = 0;
@@ -569,7 +582,7 @@ static char *
 default_file(const char *tool)
 {
 	const char	*x;
-	char		*p;
+	char		*p, *d;
 
 	if (strcmp(tool, "mpop") == 0) {
 		p = path_expand("~/.mpoprc");
@@ -589,13 +602,22 @@ default_file(const char *tool)
 		}
 		return path_expand("~/.fetchmailrc");
 	}
-	if ((x = getenv("XDG_CONFIG_HOME")) != NULL && *x == '/') {
-		xasprintf(&p, "%s/getmail/getmailrc", x);
-		if (access(p, F_OK) == 0)
-			return p;
-		free(p);
+	/* getmail: its getmaildir's getmailrc, or every rc file there. */
+	if ((x = getenv("XDG_CONFIG_HOME")) != NULL && *x == '/')
+		xasprintf(&d, "%s/getmail", x);
+	else
+		d = path_expand("~/.config/getmail");
+	if (access(d, F_OK) == -1) {
+		free(d);
+		d = path_expand("~/.getmail");
 	}
-	return path_expand("~/.getmail/getmailrc");
+	xasprintf(&p, "%s/getmailrc", d);
+	if (access(p, F_OK) == 0) {
+		free(d);
+		return p;
+	}
+	free(p);
+	return d;
 }
 
 static int
@@ -649,8 +671,9 @@ import_usage(int status)
 "  -C CONFIG   write this configuration file (default\n"
 "              ~/.config/pullmail/config); an existing one is never replaced\n"
 "\n"
-"FILE defaults to ~/.fetchmailrc, ~/.mpoprc (or ~/.config/mpop/config) and\n"
-"~/.getmail/getmailrc. See pullmail(1), IMPORTING.\n");
+"FILE defaults to ~/.fetchmailrc, ~/.mpoprc (or ~/.config/mpop/config), and\n"
+"for getmail ~/.getmail/getmailrc, or every rc file in ~/.getmail (a FILE\n"
+"that is a directory too). See pullmail(1), IMPORTING.\n");
 	exit(status);
 }
 

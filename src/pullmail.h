@@ -534,6 +534,11 @@ int	 fetch_accept(struct account *, const char *, char **, int, int);
  */
 #define IMP_LINE_MAX	8192		/* a line of an old tool's file */
 
+struct imp_uid {
+	char			*key;		/* the cache key pop3.c forms */
+	time_t			 first;		/* first seen, or 0: now */
+};
+
 struct imp_acct {
 	char			*name;		/* the pullmail section */
 	char			*from;		/* "FILE line N" it came from */
@@ -566,7 +571,7 @@ struct imp_acct {
 	char			*state;		/* the seen-state file */
 	char			*state_key;	/* its name there for this account */
 	int			 state_found;
-	char			**uids;		/* cache keys, in file order */
+	struct imp_uid		*uids;		/* in file order */
 	size_t			 nuids;
 	TAILQ_ENTRY(imp_acct)	 entry;
 };
@@ -594,7 +599,7 @@ struct imp_acct *imp_acct_new(struct imp_src *, const char *, const char *,
 void	 imp_note(struct imp_acct *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 char	*imp_key(const char *, size_t);
-int	 imp_add_uid(struct imp_acct *, const char *, size_t);
+int	 imp_add_uid(struct imp_acct *, const char *, size_t, time_t);
 int	 imp_lines_open(struct imp_lines *, const char *, char **);
 int	 imp_getline(struct imp_lines *, char **, size_t *, char **);
 void	 imp_lines_close(struct imp_lines *);
