@@ -498,6 +498,7 @@ rc_account(struct imp_src *src, const char *path, const char *gmdir,
 	if ((kv = gget(&g, "retriever", "ssl_cert_hostname")) != NULL)
 		a->tls_server_name = xstrdup(kv->val);
 	if ((kv = gget(&g, "retriever", "ssl_fingerprints")) != NULL) {
+		w = NULL;
 		if (gtuple(kv->val, &w, &nw) == 0 && nw == 1 &&
 		    strlen(w[0]) == 64) {
 			v = xmalloc(7 + 96 + 1);
@@ -510,7 +511,7 @@ rc_account(struct imp_src *src, const char *path, const char *gmdir,
 			imp_note(a, "ssl_fingerprints (line %d): pullmail pins "
 			    "one SHA-256 fingerprint: set it by hand",
 			    kv->line);
-		if (gtuple(kv->val, &w, &nw) == 0)
+		if (w != NULL)
 			free_words(w);
 	}
 	nothing_of(a, &g, "retriever", retr_keys,

@@ -244,8 +244,8 @@ cmp_key(const void *x, const void *y)
  * keys it, is taken as delivered: the others ("UID 2", ...) are fetched,
  * at worst a second time, never lost.
  */
-static void
-dedup(struct imp_acct *a)
+void
+imp_dedup(struct imp_acct *a)
 {
 	size_t	 i, n = 0;
 
@@ -335,11 +335,11 @@ imp_lines_close(struct imp_lines *l)
 char *
 imp_command(const char *cmd)
 {
-	char		**w, *script, *out, *p, *q;
+	char		**w, *script, *out, *p, *q, *t;
 	const char	*why, *s;
 	char		 args[64] = "";
 	size_t		 n = 0, len;
-	int		 shell = 0;
+	int		 shell = 0, quote = 0;
 
 	for (s = cmd; *s != '\0'; s++)
 		if (strchr("|&;<>()$`*?[]{}~!#\n", *s) != NULL)
@@ -348,19 +348,42 @@ imp_command(const char *cmd)
 		free_words(w);
 		return xstrdup(cmd);
 	}
-	/* The script, with "$N" for each placeholder, single-quoted. */
+	/*
+	 * The script: each placeholder becomes "$N" as the shell reads it
+	 * where it stands (inside single quotes: '"$N"'; inside double
+	 * quotes: $N). Then the script, single-quoted for split_words.
+	 */
 	len = strlen(cmd);
-	script = xmalloc(len * 4 + 64);
+	p = xmalloc(len * 6 + 1);
+	q = p;
+	for (s = cmd; *s != '\0'; s++) {
+		if (s[0] == '%' && s[1] != '\0' && strchr("Fua", s[1]) != NULL &&
+		    n < 9) {
+			n++;
+			q += sprintf(q, quote == '\'' ? "'\"$%zu\"'" :
+			    quote == '"' ? "$%zu" : "\"$%zu\"", n);
+			t = args + strlen(args);
+			snprintf(t, sizeof(args) - (t - args), " %%%c", s[1]);
+			s++;
+			continue;
+		}
+		if (quote != '\'' && *s == '\\' && s[1] != '\0') {
+			*q++ = *s++;
+			*q++ = *s;
+			continue;
+		}
+		if (quote == 0 && (*s == '\'' || *s == '"'))
+			quote = *s;
+		else if (quote != 0 && *s == quote)
+			quote = 0;
+		*q++ = *s;
+	}
+	*q = '\0';
+	script = xmalloc(strlen(p) * 4 + 3);
 	q = script;
 	*q++ = '\'';
-	for (s = cmd; *s != '\0'; s++) {
-		if (s[0] == '%' && strchr("Fua", s[1]) != NULL && n < 9) {
-			n++;
-			q += sprintf(q, "'\"$%zu\"'", n);
-			p = args + strlen(args);
-			snprintf(p, sizeof(args) - (p - args), " %%%c", s[1]);
-			s++;
-		} else if (*s == '\'') {
+	for (s = p; *s != '\0'; s++) {
+		if (*s == '\'') {
 			memcpy(q, "'\\''", 4);
 			q += 4;
 		} else
@@ -368,6 +391,7 @@ imp_command(const char *cmd)
 	}
 	*q++ = '\'';
 	*q = '\0';
+	free(p);
 	xasprintf(&out, "sh -c %s sh%s", script, args);
 	free(script);
 	return out;
@@ -725,7 +749,7 @@ import_main(int argc, char **argv, const char *confpath)
 		goto out;
 	}
 	TAILQ_FOREACH(a, &src.accts, entry)
-		dedup(a);
+		imp_dedup(a);
 	if (TAILQ_EMPTY(&src.accts)) {
 		log_warnx("%s: no account to import", file);
 		status = EX_CONFIG;

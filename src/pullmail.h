@@ -600,6 +600,7 @@ void	 imp_note(struct imp_acct *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 char	*imp_key(const char *, size_t);
 int	 imp_add_uid(struct imp_acct *, const char *, size_t, time_t);
+void	 imp_dedup(struct imp_acct *);
 int	 imp_lines_open(struct imp_lines *, const char *, char **);
 int	 imp_getline(struct imp_lines *, char **, size_t *, char **);
 void	 imp_lines_close(struct imp_lines *);
