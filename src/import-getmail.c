@@ -631,30 +631,14 @@ imp_oldmail(struct imp_acct *a, const char *path, char **cause)
 	size_t			 len, ulen;
 	long long		 t;
 	int			 r;
-	FILE			*f;
 
 	if (access(path, F_OK) == -1 && errno == ENOENT)
 		return 0;
 	a->state_found = 1;
-	/* getline, not imp_getline: the separator is a NUL byte. */
-	memset(&l, 0, sizeof(l));
-	if ((f = fopen(path, "r")) == NULL) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
+	if (imp_lines_open(&l, path, cause) == -1)
 		return -1;
-	}
-	l.f = f;
-	l.path = path;
-	while ((r = getline(&l.buf, &l.size, f)) != -1) {
-		len = r;
-		l.lineno++;
-		if (len > 0 && l.buf[len - 1] == '\n')
-			l.buf[--len] = '\0';
-		if (len > IMP_LINE_MAX) {
-			xasprintf(cause, "%s: line %d: longer than %d bytes",
-			    path, l.lineno, IMP_LINE_MAX);
-			goto fail;
-		}
-		line = l.buf;
+	l.nul_ok = 1;	/* the separator is a NUL byte */
+	while ((r = imp_getline(&l, &line, &len, cause)) == 1) {
 		/* Python's str.strip() */
 		while (len > 0 && isspace((unsigned char)line[len - 1]))
 			line[--len] = '\0';
@@ -688,10 +672,8 @@ imp_oldmail(struct imp_acct *a, const char *path, char **cause)
 			goto fail;
 		}
 	}
-	if (ferror(f)) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
+	if (r == -1)
 		goto fail;
-	}
 	imp_lines_close(&l);
 	return 0;
 fail:

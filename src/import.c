@@ -163,12 +163,16 @@ void
 imp_note(struct imp_acct *a, const char *fmt, ...)
 {
 	va_list	 ap;
-	char	*line, *all;
+	char	*line, *all, *p;
 
 	va_start(ap, fmt);
 	if (vasprintf(&line, fmt, ap) == -1)
 		fatalx("out of memory");
 	va_end(ap);
+	/* A comment stays one comment line, whatever the old file held. */
+	for (p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	xasprintf(&all, "%s%s\n", a->notes != NULL ? a->notes : "", line);
 	free(a->notes);
 	free(line);
@@ -266,44 +270,59 @@ imp_dedup(struct imp_acct *a)
 int
 imp_lines_open(struct imp_lines *l, const char *path, char **cause)
 {
+	struct stat	 st;
+
 	memset(l, 0, sizeof(*l));
 	l->path = path;
 	if ((l->f = fopen(path, "r")) == NULL) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
+	/* Not /dev/zero, not a FIFO that never ends or never speaks. */
+	if (fstat(fileno(l->f), &st) == -1 || !S_ISREG(st.st_mode)) {
+		xasprintf(cause, "%s: not a regular file", path);
+		fclose(l->f);
+		l->f = NULL;
+		return -1;
+	}
+	l->size = IMP_LINE_MAX + 2;
+	l->buf = xmalloc(l->size);
 	return 0;
 }
 
 /*
  * The next line, without its line end (LF or CRLF): 1, or 0 at the end,
- * or -1 with *cause naming file and line: too long, a NUL byte, an error.
+ * or -1 with *cause naming file and line: too long (never read further
+ * than the limit), a NUL byte, a read error.
  */
 int
 imp_getline(struct imp_lines *l, char **linep, size_t *lenp, char **cause)
 {
-	ssize_t	 n;
+	size_t	 n = 0;
+	int	 c = EOF, nul = 0;
 
-	errno = 0;
-	if ((n = getline(&l->buf, &l->size, l->f)) == -1) {
-		if (ferror(l->f)) {
-			xasprintf(cause, "%s: line %d: %s", l->path,
-			    l->lineno + 1, strerror(errno ? errno : EIO));
-			return -1;
-		}
-		return 0;
+	while (n <= IMP_LINE_MAX && (c = getc(l->f)) != EOF && c != '\n') {
+		if (c == '\0')
+			nul = 1;
+		l->buf[n++] = c;
 	}
+	if (ferror(l->f)) {
+		xasprintf(cause, "%s: line %d: %s", l->path, l->lineno + 1,
+		    strerror(errno ? errno : EIO));
+		return -1;
+	}
+	if (c == EOF && n == 0)
+		return 0;
 	l->lineno++;
-	if (n > 0 && l->buf[n - 1] == '\n')
-		l->buf[--n] = '\0';
-	if (n > 0 && l->buf[n - 1] == '\r')
-		l->buf[--n] = '\0';
-	if ((size_t)n > IMP_LINE_MAX) {
+	if (n > IMP_LINE_MAX) {
 		xasprintf(cause, "%s: line %d: longer than %d bytes", l->path,
 		    l->lineno, IMP_LINE_MAX);
 		return -1;
 	}
-	if (memchr(l->buf, '\0', n) != NULL) {
+	if (n > 0 && l->buf[n - 1] == '\r')
+		n--;
+	l->buf[n] = '\0';
+	if (nul && !l->nul_ok) {
 		xasprintf(cause, "%s: line %d: contains a NUL byte", l->path,
 		    l->lineno);
 		return -1;
@@ -407,9 +426,17 @@ imp_command(const char *cmd)
 static void
 put_kv(FILE *f, const char *pre, const char *k, const char *v)
 {
-	size_t	 n = strlen(v);
+	size_t	 n = strlen(v), i;
 	int	 plain;
 
+	/* A line end would end the value and start whatever follows. */
+	for (i = 0; i < n; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f) {
+			fprintf(f, "# %s: its value holds a control character, "
+			    "which pullmail's config cannot: set it by hand\n",
+			    k);
+			return;
+		}
 	plain = n > 0 && strpbrk(v, "#;\"'") == NULL && !isspace((unsigned
 	    char)v[0]) && !isspace((unsigned char)v[n - 1]);
 	if (plain)

@@ -589,6 +589,7 @@ struct imp_lines {
 	int			 lineno;
 	char			*buf;
 	size_t			 size;
+	int			 nul_ok;	/* NUL bytes are data */
 };
 
 int	 import_main(int, char **, const char *);

@@ -556,6 +556,41 @@ test_fetchmail(void)
 	    "forwarding noted");
 	imp_src_free(&src);
 
+	/* a password holding a line end must not become config lines */
+	put("f0", "poll x user a password \"pw\\n[evil]\\nmda = sh\" "
+	    "sslfingerprint \"A\\nB\"\n", -1);
+	if (imp_fetchmail(tpath("f0"), NULL, &src, &cause) == 0) {
+		FILE	*f = fopen(tpath("f0.conf"), "w");
+		char	 buf[4096];
+		size_t	 n;
+
+		imp_write_config(f, &src, 0);
+		fclose(f);
+		f = fopen(tpath("f0.conf"), "r");
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = '\0';
+		fclose(f);
+		ok(strstr(buf, "\n[evil]") == NULL && strstr(buf, "# password: "
+		    "its value holds a control character") != NULL &&
+		    strstr(buf, "sslfingerprint A?B") != NULL,
+		    "fetchmail: a line end in a value or a note stays a comment");
+	} else {
+		ok(0, "fetchmail: escapes in strings: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	imp_src_free(&src);
+	put("fz", "set idfile /dev/zero\npoll x user a\n", -1);
+	{
+		char	*msg = NULL;
+
+		ok(imp_fetchmail(tpath("fz"), NULL, &src, &msg) == -1 &&
+		    msg != NULL && strcmp(msg, "/dev/zero: not a regular file") ==
+		    0, "fetchmail: an idfile that is a device is refused, "
+		    "unread");
+		free(msg);
+		imp_src_free(&src);
+	}
 	put("f1", "poll x user a password \"unterminated\n", -1);
 	fails(fetchmail2, tpath("f1"), "f1: line 1: unterminated string",
 	    "fetchmail: an unterminated string");
