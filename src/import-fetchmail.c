@@ -14,9 +14,9 @@
  * The idfile (~/.fetchids, $FETCHMAILHOME/.fetchids, or "set idfile")
  * has a line "REMOTE@SERVER UID" for each message fetchmail has fetched
  * and left on the server (SERVER is the "via" host, or the poll name); the
- * user part may itself hold '@'. fetchmail 6.4.37 (Debian 12) writes it so,
- * as has every fetchmail since 5.x; 6.3 and 6.4 read and write the same
- * format.
+ * user part may itself hold '@'. fetchmail 6.4.37 (Debian 12) writes it so
+ * (checked); its reader, which this one follows, also takes blanks before
+ * the UID and ignores what follows it.
  */
 
 #include "config.h"

@@ -12,9 +12,9 @@
  * The oldmail file, GETMAILDIR/oldmail-SERVER-PORT-USER (characters
  * /\:;<>| replaced by '-'), has a line "UID\0TIME" for each message getmail
  * has delivered (or seen) that was still on the server: TIME is when
- * getmail first saw it. getmail6 6.18.11 (Debian 12) writes it so, as has
- * every getmail since 4.x; the pre-4.22 IMAP form "VALIDITY/MAILBOX/UID" is
- * for IMAP only, whose accounts are not imported.
+ * getmail first saw it. getmail6 6.18.11 (Debian 12) writes it so
+ * (checked); the pre-4.22 IMAP form "VALIDITY/MAILBOX/UID" is for IMAP
+ * only, whose accounts are not imported.
  */
 
 #include "config.h"

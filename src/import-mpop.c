@@ -12,9 +12,9 @@
  * comments, for each mailbox a line " COUNT HOST USER" and COUNT UIDs, one
  * a line: the messages mpop has retrieved (or, with killsize and keep,
  * decided never to retrieve) and that were still on the server at the end
- * of its last session. Every mpop since 0.8 writes this format (mpop 1.4.18
- * too); files of mpop 0.8.3 and older, whose UIDs are not sorted, are read
- * the same way.
+ * of its last session. mpop 1.4.18 (Debian 12) writes this format (checked),
+ * as, by mpop's source, every version since 0.8.4 does; files of older
+ * versions, whose UIDs are not sorted, are read the same way.
  */
 
 #include "config.h"

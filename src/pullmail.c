@@ -38,7 +38,9 @@ usage(int status)
 	}
 	fprintf(f,
 "usage: pullmail [options] [ACCOUNT...]\n"
+"       pullmail import [-n] [-C CONFIG] fetchmail|mpop|getmail [FILE]\n"
 "Fetch mail from POP3 servers; with no ACCOUNT, every account in the config.\n"
+"\"pullmail import\" switches from another downloader (pullmail import -h).\n"
 "\n"
 "  -C, --config FILE   configuration file (default ~/.config/pullmail/config)\n"
 "  -k, --keep          leave the messages on the server this run\n"
