@@ -523,7 +523,18 @@ convert(struct imp_src *src, const char *path, const char *server,
 	if (o->sslproto != NULL && *o->sslproto != '\0')
 		imp_note(a, "sslproto %s: pullmail uses TLS 1.2 or later",
 		    o->sslproto);
-	a->port = xstrdup(o->port != NULL ? o->port : o->ssl ? "995" : "110");
+	if (o->port != NULL && strspn(o->port, "0123456789") !=
+	    strlen(o->port)) {
+		/* A service name: the two POP3 ones are known. */
+		if (strcmp(o->port, "pop3s") != 0 && strcmp(o->port, "pop3") != 0)
+			imp_note(a, "port %s: not a port number: the default "
+			    "port is used", o->port);
+		a->port = xstrdup(strcmp(o->port, "pop3s") == 0 ? "995" :
+		    strcmp(o->port, "pop3") == 0 ? "110" : o->ssl ? "995" :
+		    "110");
+	} else
+		a->port = xstrdup(o->port != NULL ? o->port : o->ssl ? "995" :
+		    "110");
 	if (o->certfile != NULL)
 		a->ca_file = path_expand(o->certfile);
 	if (o->certpath != NULL)

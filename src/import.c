@@ -777,8 +777,12 @@ import_main(int argc, char **argv, const char *confpath)
 	}
 	TAILQ_FOREACH(a, &src.accts, entry)
 		imp_dedup(a);
-	if (TAILQ_EMPTY(&src.accts)) {
-		log_warnx("%s: no account to import", file);
+	TAILQ_FOREACH(a, &src.accts, entry)
+		if (!a->disabled)
+			break;
+	if (a == NULL && !dry) {
+		log_warnx("%s: no account %s", file, TAILQ_EMPTY(&src.accts) ?
+		    "in it" : "that pullmail can fetch (see why with -n)");
 		status = EX_CONFIG;
 		goto out;
 	}

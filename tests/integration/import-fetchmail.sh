@@ -98,4 +98,13 @@ run_pm import -n fetchmail "$T/bad.rc"
 is "$PM_RC" 78 "unknown keyword: status 78" || show_pm
 is "$PM_ERR" "pullmail: $T/bad.rc: line 1: unknown keyword frobnicate" "unknown keyword: one line naming file and line"
 
+# nothing that pullmail can fetch: refused, nothing written
+rm -f "$PM_HOME/.fetchids"
+printf 'poll imap.example.net proto imap user a password b\n' >"$T/imap.rc"
+run_pm import -C "$T/other.conf" fetchmail "$T/imap.rc"
+is "$PM_RC" 78 "only an IMAP account: status 78" || show_pm
+is "$PM_ERR" "pullmail: $T/imap.rc: no account that pullmail can fetch (see why with -n)" \
+	"only an IMAP account: says so"
+ok "only an IMAP account: nothing written" test ! -e "$T/other.conf"
+
 done_testing

@@ -506,7 +506,7 @@ test_fetchmail(void)
 	    "\"AA:BB\" mda \"procmail -d %%T\" fetchlimit 7\n"
 	    "poll pop.gw via real.example.org proto apop user bob is * here\n"
 	    "skip imap.example.com proto imap user x password y\n"
-	    "poll pop.plain sslproto '' user zed no sslcertck\n",
+	    "poll pop.plain service pop3s sslproto '' user zed no sslcertck\n",
 	    dir);
 	put("fetchmailrc", rc, -1);
 	free(rc);
@@ -550,7 +550,8 @@ test_fetchmail(void)
 	ok(a->disabled && has_note(a, "proto imap") && has_note(a, "skip"),
 	    "fetchmail: an IMAP poll left out");
 	a = nth(&src, 4);
-	ok(a->tls == TLSM_NONE && has_note(a, "sslproto ''") &&
+	ok(a->tls == TLSM_NONE && strcmp(a->port, "995") == 0 &&
+	    has_note(a, "sslproto ''") &&
 	    has_note(a, "no sslcertck") && a->mda != NULL &&
 	    has_note(a, "no mda"), "fetchmail: no TLS, no sslcertck, SMTP "
 	    "forwarding noted");
