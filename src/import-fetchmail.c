@@ -455,13 +455,11 @@ options(struct fparse *p, struct fopts *o)
 static char *
 fm_mda(const char *cmd)
 {
-	char	*c = xstrdup(cmd), *s, *r;
+	static const char *const map[] = { "%T", "%u", "%F", "%F", NULL };
+	char	*t = imp_mda_template(cmd, map), *r;
 
-	for (s = c; *s != '\0'; s++)
-		if (s[0] == '%' && s[1] == 'T')
-			s[1] = 'u';
-	r = imp_command(c);
-	free(c);
+	r = imp_command(t, 1);
+	free(t);
 	return r;
 }
 

@@ -296,18 +296,13 @@ gcommand(char **w, size_t n, int mda)
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
-		arg = xstrdup(w[i]);
 		if (mda) {
-			/* getmail's %(sender) and %(local) */
-			if (strcmp(arg, "%(sender)") == 0) {
-				free(arg);
-				arg = xstrdup("%F");
-			} else if (strcmp(arg, "%(local)") == 0 ||
-			    strcmp(arg, "%(recipient)") == 0) {
-				free(arg);
-				arg = xstrdup("%u");
-			}
-		}
+			static const char *const map[] = { "%(sender)", "%F",
+			    "%(local)", "%u", "%(recipient)", "%u", NULL };
+
+			arg = imp_mda_template(w[i], map);
+		} else
+			arg = xstrdup(w[i]);
 		if (*arg != '\0' && strpbrk(arg, " \t\n'\"\\") == NULL)
 			q = xstrdup(arg);
 		else {

@@ -283,7 +283,7 @@ convert(struct imp_src *src, const char *path, struct macct *m,
 	if ((v = m->v[M_PASSWORD]) != NULL && *v != '\0')
 		a->password = xstrdup(v);
 	if ((v = m->v[M_PASSWORDEVAL]) != NULL && *v != '\0')
-		a->password_command = imp_command(v);
+		a->password_command = imp_command(v, 0);
 	if ((v = m->v[M_KEEP]) != NULL && (b = onoff(v)) != -1)
 		a->keep = b;
 	if ((v = m->v[M_ONLYNEW]) != NULL && onoff(v) == 0)
@@ -334,7 +334,11 @@ convert(struct imp_src *src, const char *path, struct macct *m,
 	} else if (strncmp(v, "mda", 3) == 0 && isspace((unsigned char)v[3])) {
 		for (v += 4; isspace((unsigned char)*v); v++)
 			;
-		a->mda = imp_command(v);
+		static const char *const map[] = { "%F", "%F", NULL };
+		char	*tmpl = imp_mda_template(v, map);
+
+		a->mda = imp_command(tmpl, 1);
+		free(tmpl);
 		if (split_words(a->mda, &w, &why) == -1) {
 			xasprintf(cause, "%s: account %s: delivery mda: %s",
 			    path, m->name, why);

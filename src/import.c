@@ -345,14 +345,48 @@ imp_lines_close(struct imp_lines *l)
 /* ---------------------------------------------------------- commands */
 
 /*
- * A command the old tool ran through the shell, as a pullmail command
- * (split into words, no shell). Without shell syntax it stays as it is;
- * otherwise it becomes "sh -c 'SCRIPT' sh ARGS", each of pullmail's %F,
- * %u and %a placeholders passed as a positional parameter, never pasted
- * into the script (a sender address must not become shell code).
+ * An MDA command of the old tool as a pullmail mda template: each of the
+ * old tool's placeholders (map: pairs of its placeholder and pullmail's,
+ * NULL-ended) replaced, every other '%' doubled, so that pullmail expands
+ * nothing the old tool did not.
  */
 char *
-imp_command(const char *cmd)
+imp_mda_template(const char *cmd, const char *const *map)
+{
+	char	*out = xmalloc(strlen(cmd) * 2 + 1), *q = out;
+	size_t	 i, n;
+
+	while (*cmd != '\0') {
+		for (i = 0; map[i] != NULL; i += 2) {
+			n = strlen(map[i]);
+			if (strncmp(cmd, map[i], n) == 0)
+				break;
+		}
+		if (map[i] != NULL) {
+			/* pullmail's placeholders are never longer */
+			memcpy(q, map[i + 1], strlen(map[i + 1]));
+			q += strlen(map[i + 1]);
+			cmd += n;
+		} else if (*cmd == '%') {
+			*q++ = '%';
+			*q++ = *cmd++;
+		} else
+			*q++ = *cmd++;
+	}
+	*q = '\0';
+	return out;
+}
+
+/*
+ * A command the old tool ran through the shell, as a pullmail command
+ * (split into words, no shell). Without shell syntax it stays as it is;
+ * otherwise it becomes "sh -c 'SCRIPT' sh ARGS". With mda, cmd is a
+ * pullmail mda template: each of its %F, %u and %a becomes a positional
+ * parameter of the script, never pasted into it (a sender address must not
+ * become shell code), and %% stays for pullmail to make '%'.
+ */
+char *
+imp_command(const char *cmd, int mda)
 {
 	char		**w, *script, *out, *p, *q, *t;
 	const char	*why, *s;
@@ -376,8 +410,13 @@ imp_command(const char *cmd)
 	p = xmalloc(len * 6 + 1);
 	q = p;
 	for (s = cmd; *s != '\0'; s++) {
-		if (s[0] == '%' && s[1] != '\0' && strchr("Fua", s[1]) != NULL &&
-		    n < 9) {
+		if (mda && s[0] == '%' && s[1] == '%') {
+			*q++ = *s++;
+			*q++ = *s;
+			continue;
+		}
+		if (mda && s[0] == '%' && s[1] != '\0' &&
+		    strchr("Fua", s[1]) != NULL && n < 9) {
 			n++;
 			q += sprintf(q, quote == '\'' ? "'\"$%zu\"'" :
 			    quote == '"' ? "$%zu" : "\"$%zu\"", n);

@@ -605,7 +605,8 @@ void	 imp_dedup(struct imp_acct *);
 int	 imp_lines_open(struct imp_lines *, const char *, char **);
 int	 imp_getline(struct imp_lines *, char **, size_t *, char **);
 void	 imp_lines_close(struct imp_lines *);
-char	*imp_command(const char *);
+char	*imp_command(const char *, int);
+char	*imp_mda_template(const char *, const char *const *);
 int	 imp_write_config(FILE *, const struct imp_src *, int);
 int	 imp_mpop(const char *, struct imp_src *, char **);
 int	 imp_mpop_uidls(struct imp_acct *, const char *, const char *,

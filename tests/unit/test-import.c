@@ -229,17 +229,18 @@ test_command(void)
 	char		*c, **w;
 	const char	*why;
 
-	c = imp_command("procmail -d joe");
+	c = imp_command("procmail -d joe", 1);
 	is_str(c, "procmail -d joe", "a command without shell syntax stays");
 	free(c);
-	c = imp_command("gpg -d ~/.pw.gpg | head -1");
+	c = imp_command("gpg -d ~/.pw.gpg | head -1", 0);
 	ok(split_words(c, &w, &why) == 0 && strcmp(w[0], "sh") == 0 &&
 	    strcmp(w[1], "-c") == 0 &&
 	    strcmp(w[2], "gpg -d ~/.pw.gpg | head -1") == 0 && w[3] != NULL &&
 	    w[4] == NULL, "a shell command runs under sh -c, unchanged");
 	free_words(w);
 	free(c);
-	c = imp_command("procmail -f '%F' -a %a -d \"$USER %u\"; echo \"it's\"");
+	c = imp_command("procmail -f '%F' -a %a -d \"$USER %u\"; echo \"it's\"",
+	    1);
 	ok(split_words(c, &w, &why) == 0 &&
 	    strcmp(w[2], "procmail -f ''\"$1\"'' -a \"$2\" -d \"$USER $3\"; "
 	    "echo \"it's\"") == 0 && strcmp(w[3], "sh") == 0 &&
@@ -248,6 +249,22 @@ test_command(void)
 	    "positional parameters, quoted where they stand; quotes survive");
 	free_words(w);
 	free(c);
+	c = imp_command("pass show 'mail/%u'; true", 0);
+	ok(split_words(c, &w, &why) == 0 &&
+	    strcmp(w[2], "pass show 'mail/%u'; true") == 0 && w[3] != NULL &&
+	    w[4] == NULL, "a password command's %% is its own: no parameters");
+	free_words(w);
+	free(c);
+	{
+		static const char *const map[] = { "%T", "%u", "%F", "%F",
+		    NULL };
+
+		c = imp_mda_template("deliver -t %T -f %F -x 50%u %%", map);
+		is_str(c, "deliver -t %u -f %F -x 50%%u %%%%", "an mda "
+		    "template: the old placeholders become pullmail's, every "
+		    "other %% is doubled");
+		free(c);
+	}
 }
 
 /* The written config loads, with the password as it was. */
