@@ -265,6 +265,36 @@ imp_dedup(struct imp_acct *a)
 	a->nuids = n;
 }
 
+/*
+ * Two accounts reading one mailbox (mpop's "account default : work" is
+ * the usual way to get them) would each deliver every message: the later
+ * ones are left out, with a comment.
+ */
+void
+imp_same_mailbox(struct imp_src *src)
+{
+	struct imp_acct	*a, *b;
+
+	TAILQ_FOREACH(b, &src->accts, entry) {
+		if (b->disabled)
+			continue;
+		TAILQ_FOREACH(a, &src->accts, entry) {
+			if (a == b)
+				break;
+			if (a->disabled || strcasecmp(a->host, b->host) != 0 ||
+			    strcmp(a->port, b->port) != 0 ||
+			    strcmp(a->user != NULL ? a->user : "",
+			    b->user != NULL ? b->user : "") != 0)
+				continue;
+			b->disabled = 1;
+			imp_note(b, "the same mailbox as [%s] (host, port and "
+			    "user): fetching it twice would deliver every "
+			    "message twice: account left out", a->name);
+			break;
+		}
+	}
+}
+
 /* ------------------------------------------------------------ lines */
 
 int
@@ -814,6 +844,7 @@ import_main(int argc, char **argv, const char *confpath)
 		status = EX_CONFIG;
 		goto out;
 	}
+	imp_same_mailbox(&src);
 	TAILQ_FOREACH(a, &src.accts, entry)
 		imp_dedup(a);
 	TAILQ_FOREACH(a, &src.accts, entry)

@@ -45,6 +45,9 @@ user pmtwo
 keep off
 delivery maildir $T/old2
 
+# mpop's usual way to name the account fetched by default
+account default : first
+
 account third : second
 user pmthree
 password "$POP3_PASS"
@@ -58,7 +61,7 @@ seed 5
 seed_user "$MD2" "$EXP2" 4
 seed_user "$MD3" "$EXP3" 3
 # mpop's last run, keeping everything on the server (-k overrides "keep off")
-out=$(cd "$T" && HOME=$PM_HOME timeout 60 mpop -q --keep=on -C "$MPOPRC" -a 2>&1)
+out=$(cd "$T" && HOME=$PM_HOME timeout 60 mpop -q --keep=on -C "$MPOPRC" first second third 2>&1)
 is "$?" 0 "mpop fetched every account" || diag "$out"
 is "$(maildir_count "$T/old1")" 5 "mpop delivered 5 of the first account"
 is "$(maildir_count "$T/old2")" 4 "mpop delivered 4 of the second"
@@ -88,6 +91,8 @@ is "$PM_RC" 0 "import: exit status 0" || show_pm
 contains "$PM_OUT" "first: 5 UIDs imported from" "import: 5 UIDs for the first account"
 contains "$PM_OUT" "second: 4 UIDs imported from" "import: 4 for the second (inherited uidls_file)"
 contains "$PM_OUT" "third: 3 UIDs imported from" "import: 3 for the third"
+contains "$PM_OUT" "default: not imported" "import: the same mailbox twice is imported once"
+contains "$(cat "$CONFIG")" "the same mailbox as [first]" "import: ... and the config says why"
 contains "$PM_OUT" "leaves these on the server" "import: says the kept account keeps them"
 contains "$PM_OUT" "deletes these from the server" "import: says the others delete them"
 is "$(file_mode "$CONFIG")" 600 "import: config written with mode 0600"

@@ -441,6 +441,23 @@ test_mpop(void)
 	a = nth(&src, 3);
 	ok(a->disabled && has_note(a, "delivery exchange"),
 	    "mpop: delivery exchange leaves the account out");
+	imp_same_mailbox(&src);
+	ok(!nth(&src, 0)->disabled && !nth(&src, 1)->disabled &&
+	    !nth(&src, 2)->disabled, "mpop: different users of one server "
+	    "are different mailboxes");
+	imp_src_free(&src);
+	put("mdef", "account work\nhost H\nuser u\ndelivery mbox /x\n"
+	    "account default : work\n", -1);
+	if (imp_mpop(tpath("mdef"), &src, &cause) == 0) {
+		imp_same_mailbox(&src);
+		ok(!nth(&src, 0)->disabled && nth(&src, 1)->disabled &&
+		    has_note(nth(&src, 1), "the same mailbox as [work]"),
+		    "mpop: \"account default : work\" is not fetched twice");
+	} else {
+		ok(0, "mpop: account default : work: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
 	imp_src_free(&src);
 	free(uidls);
 
