@@ -418,14 +418,13 @@ imp_mda_template(const char *cmd, const char *const *map)
 char *
 imp_command(const char *cmd, int mda)
 {
-	char		**w, *script, *out, *p, *q, *t;
+	char		**w, *script, *out, *p, *q, *args, *t;
 	const char	*why, *s;
-	char		 args[64] = "";
 	size_t		 n = 0, len;
 	int		 shell = 0, quote = 0;
 
 	for (s = cmd; *s != '\0'; s++)
-		if (strchr("|&;<>()$`*?[]{}~!#\n", *s) != NULL)
+		if (strchr("|&;<>()$`*?[]{}~!#=\n", *s) != NULL)
 			shell = 1;
 	if (!shell && split_words(cmd, &w, &why) == 0) {
 		free_words(w);
@@ -437,8 +436,10 @@ imp_command(const char *cmd, int mda)
 	 * quotes: $N). Then the script, single-quoted for split_words.
 	 */
 	len = strlen(cmd);
-	p = xmalloc(len * 6 + 1);
+	p = xmalloc(len * 12 + 1);
 	q = p;
+	t = args = xmalloc(len * 2 + 1);
+	*t = '\0';
 	for (s = cmd; *s != '\0'; s++) {
 		if (mda && s[0] == '%' && s[1] == '%') {
 			*q++ = *s++;
@@ -446,12 +447,12 @@ imp_command(const char *cmd, int mda)
 			continue;
 		}
 		if (mda && s[0] == '%' && s[1] != '\0' &&
-		    strchr("Fua", s[1]) != NULL && n < 9) {
+		    strchr("Fua", s[1]) != NULL) {
+			/* "${N}": three bytes in, at most twelve out */
 			n++;
-			q += sprintf(q, quote == '\'' ? "'\"$%zu\"'" :
-			    quote == '"' ? "$%zu" : "\"$%zu\"", n);
-			t = args + strlen(args);
-			snprintf(t, sizeof(args) - (t - args), " %%%c", s[1]);
+			q += sprintf(q, quote == '\'' ? "'\"${%zu}\"'" :
+			    quote == '"' ? "${%zu}" : "\"${%zu}\"", n);
+			t += sprintf(t, " %%%c", s[1]);
 			s++;
 			continue;
 		}
@@ -482,6 +483,7 @@ imp_command(const char *cmd, int mda)
 	free(p);
 	xasprintf(&out, "sh -c %s sh%s", script, args);
 	free(script);
+	free(args);
 	return out;
 }
 

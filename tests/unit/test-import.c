@@ -10,6 +10,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <limits.h>
 #include <stdio.h>
@@ -242,13 +243,67 @@ test_command(void)
 	c = imp_command("procmail -f '%F' -a %a -d \"$USER %u\"; echo \"it's\"",
 	    1);
 	ok(split_words(c, &w, &why) == 0 &&
-	    strcmp(w[2], "procmail -f ''\"$1\"'' -a \"$2\" -d \"$USER $3\"; "
-	    "echo \"it's\"") == 0 && strcmp(w[3], "sh") == 0 &&
+	    strcmp(w[2], "procmail -f ''\"${1}\"'' -a \"${2}\" -d "
+	    "\"$USER ${3}\"; echo \"it's\"") == 0 && strcmp(w[3], "sh") == 0 &&
 	    strcmp(w[4], "%F") == 0 && strcmp(w[5], "%a") == 0 &&
 	    strcmp(w[6], "%u") == 0 && w[7] == NULL, "placeholders become "
 	    "positional parameters, quoted where they stand; quotes survive");
 	free_words(w);
 	free(c);
+	char	 many[256] = "x";
+	{
+		int	 i, good = 1;
+
+		for (i = 0; i < 12; i++)
+			strlcat(many, " %F|", sizeof(many));
+		c = imp_command(many, 1);
+		if (split_words(c, &w, &why) == -1)
+			good = 0;
+		for (i = 0; good && i < 12; i++)
+			good = w[4 + i] != NULL && strcmp(w[4 + i], "%F") == 0;
+		ok(good && strstr(w[2], "%") == NULL && strstr(w[2],
+		    "\"${12}\"") != NULL, "twelve placeholders: every one a "
+		    "parameter, none left in the script");
+		free_words(w);
+		free(c);
+	}
+	{
+		/* Run it as pullmail would, with a hostile sender. */
+		static const char	*sender = "a b;$(touch x)'\"`";
+		struct account		 acct;
+		char			**argv, out[256];
+		int			 fds[2], st;
+		ssize_t			 got = 0, r;
+		pid_t			 pid;
+
+		memset(&acct, 0, sizeof(acct));
+		acct.name = (char *)"acct";
+		c = imp_command("printf '<%s>' %F \"%F\" '%F' | cat", 1);
+		if (split_words(c, &w, &why) == -1 || pipe(fds) == -1) {
+			ok(0, "a converted command runs");
+		} else {
+			argv = mda_args(w, &acct, sender);
+			if ((pid = fork()) == 0) {
+				dup2(fds[1], 1);
+				execvp(argv[0], argv);
+				_exit(127);
+			}
+			close(fds[1]);
+			while ((r = read(fds[0], out + got, sizeof(out) - 1 -
+			    got)) > 0)
+				got += r;
+			out[got] = '\0';
+			close(fds[0]);
+			waitpid(pid, &st, 0);
+			snprintf(many, sizeof(many), "<%s><%s><%s>", sender,
+			    sender, sender);
+			is_str(out, many, "a converted command gets the sender "
+			    "as data, in every quoting, and runs no part of it");
+			free_words(argv);
+		}
+		free_words(w);
+		free(c);
+	}
 	c = imp_command("pass show 'mail/%u'; true", 0);
 	ok(split_words(c, &w, &why) == 0 &&
 	    strcmp(w[2], "pass show 'mail/%u'; true") == 0 && w[3] != NULL &&
@@ -433,7 +488,7 @@ test_mpop(void)
 	    has_note(a, "auth gssapi") && has_note(a, "filter") &&
 	    has_note(a, "eval (line 27)") && has_note(a, "tls off"),
 	    "mpop: a later defaults, and notes for what is not carried over");
-	ok(a->mda != NULL && strstr(a->mda, "\"$1\"") != NULL &&
+	ok(a->mda != NULL && strstr(a->mda, "\"${1}\"") != NULL &&
 	    strstr(a->mda, " sh %F") != NULL, "mpop: an mda's %%F stays "
 	    "pullmail's, out of the script");
 	ok(a->nuids == 0 && !a->state_found, "mpop: no uidls file: nothing "
