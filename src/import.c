@@ -927,27 +927,44 @@ import_main(int argc, char **argv, const char *confpath)
 		status = EX_IOERR;
 		goto out;
 	}
-	TAILQ_FOREACH(a, &src.accts, entry)
-		if (!a->disabled && cache_write(statedir, a, &cause) == -1) {
+	TAILQ_FOREACH(a, &src.accts, entry) {
+		if (a->disabled)
+			continue;
+		if (cache_write(statedir, a, &cause) == -1) {
 			log_warnx("%s: %s", a->name, cause);
 			status = EX_IOERR;
-			goto out;
+			goto undo;
 		}
+		a->written = 1;
+	}
 
 	/* 3. the configuration, into place, replacing nothing */
 	if (link(tmp, path) == -1) {
-		log_warnx("%s: %s (the UIDL caches are written; the "
-		    "configuration is in %s)", path, strerror(errno), tmp);
-		free(tmp);
-		tmp = NULL;
+		log_warnx("%s: %s", path, strerror(errno));
 		status = EX_IOERR;
-		goto out;
+		goto undo;
 	}
 	fsync_parent(path);
 	printf("%s: written from %s\n", path, file);
 	TAILQ_FOREACH(a, &src.accts, entry)
 		summary(stdout, a, 0);
 	printf("Run \"pullmail -c\" to see what the first run will fetch.\n");
+	goto out;
+undo:
+	/*
+	 * Nothing half done: the caches this import wrote (none of them
+	 * held anything before) go, so that it can simply be run again.
+	 */
+	TAILQ_FOREACH(a, &src.accts, entry)
+		if (a->written) {
+			char	*c;
+
+			xasprintf(&c, "%s/%s.uidl", statedir, a->name);
+			if (unlink(c) == -1 && errno != ENOENT)
+				log_warnx("%s: %s", c, strerror(errno));
+			free(c);
+		}
+	log_warnx("nothing was imported");
 out:
 	if (loaded)
 		conf_free(&conf);

@@ -567,6 +567,7 @@ struct imp_acct {
 	char			*mda;
 	int			 received_header; /* -1: default */
 	int			 disabled;	/* written commented out */
+	int			 written;	/* its cache, by this import */
 	char			*notes;		/* comment lines, '\n' ended */
 	char			*state;		/* the seen-state file */
 	char			*state_key;	/* its name there for this account */

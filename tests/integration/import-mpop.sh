@@ -141,6 +141,31 @@ is "$PM_RC" 78 "import over existing caches: refused" || show_pm
 contains "$PM_ERR" "already has a UIDL cache" "import over existing caches: says why"
 ok "import over existing caches: nothing written" test ! -e "$T/other.conf"
 
+# an import that fails half way (the second account locked by a running
+# pullmail) undoes what it wrote, and can then simply be run again
+rm -rf "$STATE_DIR"
+mkdir -p "$STATE_DIR"
+"$PYTHON3" -S -c 'import fcntl, sys, time
+f = open(sys.argv[1], "a"); fcntl.flock(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close(); time.sleep(120)' \
+	"$STATE_DIR/second.lock" "$T/locked" &
+locker=$!
+track_pid "$locker"
+wait_for 30 test -e "$T/locked" || bail_out "flock did not take the lock"
+run_pm import -C "$T/other.conf" mpop
+is "$PM_RC" 74 "second account locked: status 74" || show_pm
+contains "$PM_ERR" "second: $STATE_DIR/second.lock: a pullmail is running on this account" \
+	"second account locked: says why"
+contains "$PM_ERR" "nothing was imported" "second account locked: says nothing was imported"
+ok "second account locked: the first account's cache is undone" test ! -e "$STATE_DIR/first.uidl"
+ok "second account locked: no config written" test ! -e "$T/other.conf"
+kill "$locker"
+wait "$locker" 2>/dev/null
+untrack_pid "$locker"
+run_pm import -C "$T/other.conf" mpop
+is "$PM_RC" 0 "once unlocked, the same import succeeds" || show_pm
+rm -f "$T/other.conf"
+
 # a broken uidls_file: one line naming file and line, nothing written
 rm -rf "$STATE_DIR"
 printf ' 2 %s %s\nonlyone\n' "$POP3_TLS_HOST" "$POP3_USER" \
