@@ -301,7 +301,7 @@ static int
 options(struct fparse *p, struct fopts *o)
 {
 	struct ftok	*t;
-	const char	*v;
+	const char	*v, *kw;
 	int		 neg, line;
 
 	while ((t = peek(p)) != NULL) {
@@ -339,6 +339,7 @@ options(struct fparse *p, struct fopts *o)
 		else if (IN(t->s, flag_silent))
 			;
 		else if (IN(t->s, flag_noted)) {
+			kw = t->s;
 			if (strcmp(t->s, "envelope") == 0 && !neg) {
 				if ((t = peek(p)) != NULL && !t->quoted &&
 				    isdigit((unsigned char)t->s[0]))
@@ -348,7 +349,7 @@ options(struct fparse *p, struct fopts *o)
 				o->multidrop = 1;
 			}
 			if (!neg)
-				fnote(o, p->t[p->i - 1].s, line);
+				fnote(o, kw, line);
 		} else if (neg) {
 			xasprintf(p->cause, "%s: line %d: \"no %s\": not a "
 			    "flag", p->path, line, t->s);
@@ -433,11 +434,12 @@ options(struct fparse *p, struct fopts *o)
 				return -1;
 			fnote(o, t->s, line);
 		} else if (IN(t->s, list_noted)) {
+			kw = t->s;
 			while ((t = peek(p)) != NULL && !keyword(t))
 				p->i++;
-			fnote(o, p->t[p->i - 1].s, line);
-			if (strcmp(p->t[p->i - 1].s, "aka") == 0 ||
-			    strcmp(p->t[p->i - 1].s, "localdomains") == 0)
+			fnote(o, kw, line);
+			if (strcmp(kw, "aka") == 0 ||
+			    strcmp(kw, "localdomains") == 0)
 				o->multidrop = 1;
 		} else {
 			char *vis = log_vis(t->s, strlen(t->s));
@@ -582,7 +584,6 @@ convert(struct imp_src *src, const char *path, const char *server,
 		    "mail server; pullmail hands each message to sendmail "
 		    "instead (or set maildir, mbox or mda)");
 	}
-	*cause = NULL;
 	return 0;
 }
 

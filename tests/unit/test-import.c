@@ -593,8 +593,9 @@ test_fetchmail(void)
 	    "here, options ssl keep no rewrite limit 1000\n"
 	    "  user ann password ann-pw is ann here sslfingerprint "
 	    "\"AA:BB\" mda \"procmail -d %%T\" fetchlimit 7\n"
-	    "poll pop.gw via real.example.org proto apop user bob is * here\n"
-	    "skip imap.example.com proto imap user x password y\n"
+	    "poll pop.gw via real.example.org proto apop envelope 1 X-To\n"
+	    "  user bob is * here\n"
+	    "skip imap.example.com proto imap user x password y folder A B\n"
 	    "poll pop.plain service pop3s sslproto '' user zed no sslcertck\n",
 	    dir);
 	put("fetchmailrc", rc, -1);
@@ -632,12 +633,14 @@ test_fetchmail(void)
 	    "fetchmail: mda's %%T becomes %%u");
 	a = nth(&src, 2);
 	ok(a->disabled && has_note(a, "multidrop") && a->nuids == 0 &&
+	    has_note(a, "envelope (line 9)") &&
 	    strcmp(a->host, "real.example.org") == 0 && strcmp(a->auth,
 	    "apop") == 0, "fetchmail: via, apop, and a multidrop poll left "
 	    "out");
 	a = nth(&src, 3);
-	ok(a->disabled && has_note(a, "proto imap") && has_note(a, "skip"),
-	    "fetchmail: an IMAP poll left out");
+	ok(a->disabled && has_note(a, "proto imap") && has_note(a, "skip") &&
+	    has_note(a, "folder (line 11)"), "fetchmail: an IMAP poll left "
+	    "out, its folder noted by name");
 	a = nth(&src, 4);
 	ok(a->tls == TLSM_NONE && strcmp(a->port, "995") == 0 &&
 	    has_note(a, "sslproto ''") &&
