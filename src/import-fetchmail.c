@@ -545,16 +545,11 @@ convert(struct imp_src *src, const char *path, const char *server,
 		a->client_cert = path_expand(o->sslcert);
 	if (o->cn != NULL)
 		a->tls_server_name = xstrdup(o->cn);
-	if (o->fpr != NULL) {
-		size_t n = strlen(o->fpr);
-
-		if (n == 95)
-			xasprintf(&a->fingerprint, "sha256:%s", o->fpr);
-		else
-			imp_note(a, "sslfingerprint %s: not a SHA-256 "
-			    "fingerprint, which is all pullmail pins: get one "
-			    "with pullmail --serverinfo %s", o->fpr, a->name);
-	}
+	if (o->fpr != NULL && (a->fingerprint = imp_fingerprint(o->fpr)) ==
+	    NULL)
+		imp_note(a, "sslfingerprint %s: not a SHA-256 fingerprint, "
+		    "which is all pullmail pins: get one with pullmail "
+		    "--serverinfo %s", o->fpr, a->name);
 	if (!o->certck && o->fpr == NULL)
 		imp_note(a, "no sslcertck: pullmail always verifies the "
 		    "server: pin its certificate with the fingerprint that "

@@ -408,7 +408,7 @@ rc_account(struct imp_src *src, const char *path, const char *gmdir,
 	struct gkv	*kv;
 	struct imp_acct	*a;
 	const char	*type, *base, *n;
-	char		**w, *v, *dir, *name;
+	char		**w, *dir, *name;
 	size_t		 nw, i;
 	int		 b, rv = -1, pop3s, ok = 1;
 	long long	 num;
@@ -495,14 +495,9 @@ rc_account(struct imp_src *src, const char *path, const char *gmdir,
 	if ((kv = gget(&g, "retriever", "ssl_fingerprints")) != NULL) {
 		w = NULL;
 		if (gtuple(kv->val, &w, &nw) == 0 && nw == 1 &&
-		    strlen(w[0]) == 64) {
-			v = xmalloc(7 + 96 + 1);
-			strlcpy(v, "sha256:", 8);
-			for (i = 0; i < 32; i++)
-				snprintf(v + strlen(v), 4, "%s%.2s",
-				    i > 0 ? ":" : "", w[0] + 2 * i);
-			a->fingerprint = v;
-		} else
+		    (a->fingerprint = imp_fingerprint(w[0])) != NULL)
+			;
+		else
 			imp_note(a, "ssl_fingerprints (line %d): pullmail pins "
 			    "one SHA-256 fingerprint: set it by hand",
 			    kv->line);

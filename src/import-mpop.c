@@ -195,22 +195,6 @@ uidls_path(const char *tmpl, const char *user, const char *host)
 	return r;
 }
 
-/* A fingerprint "01:23:..." of 32 bytes as pullmail's "sha256:...". */
-static char *
-sha256_fpr(const char *v)
-{
-	size_t	 n = 0;
-	char	*r;
-
-	for (; v[n] != '\0'; n++)
-		if (n % 3 == 2 ? v[n] != ':' : !isxdigit((unsigned char)v[n]))
-			return NULL;
-	if (n != 95)
-		return NULL;
-	xasprintf(&r, "sha256:%s", v);
-	return r;
-}
-
 /* One mpop account as a pullmail account. */
 static int
 convert(struct imp_src *src, const char *path, struct macct *m,
@@ -248,7 +232,7 @@ convert(struct imp_src *src, const char *path, struct macct *m,
 	    strcmp(v, "system") != 0)
 		a->ca_file = path_expand(v);
 	if ((v = m->v[M_FPR]) != NULL && *v != '\0') {
-		if ((a->fingerprint = sha256_fpr(v)) == NULL)
+		if ((a->fingerprint = imp_fingerprint(v)) == NULL)
 			imp_note(a, "tls_fingerprint %s: not a SHA-256 "
 			    "fingerprint, which is all pullmail pins: get one "
 			    "with pullmail --serverinfo %s", v, a->name);

@@ -295,6 +295,35 @@ imp_same_mailbox(struct imp_src *src)
 	}
 }
 
+/*
+ * A SHA-256 fingerprint, "01:23:..." (any case) or 64 hex digits, as
+ * pullmail's "sha256:01:23:..."; NULL if it is not one (SHA-1 and MD5
+ * ones, which mpop and fetchmail also take, are not).
+ */
+char *
+imp_fingerprint(const char *v)
+{
+	char	*r, *q;
+	size_t	 n = strlen(v), i, step;
+
+	if (n == 95)
+		step = 3;
+	else if (n == 64)
+		step = 2;
+	else
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (step == 3 && i % 3 == 2 ? v[i] != ':' :
+		    !isxdigit((unsigned char)v[i]))
+			return NULL;
+	r = q = xmalloc(7 + 95 + 1);
+	q += sprintf(q, "sha256:");
+	for (i = 0; i < n; i += step)
+		q += sprintf(q, "%s%c%c", i > 0 ? ":" : "",
+		    toupper((unsigned char)v[i]), toupper((unsigned char)v[i + 1]));
+	return r;
+}
+
 /* ------------------------------------------------------------ lines */
 
 int

@@ -604,6 +604,7 @@ char	*imp_key(const char *, size_t);
 int	 imp_add_uid(struct imp_acct *, const char *, size_t, time_t);
 void	 imp_dedup(struct imp_acct *);
 void	 imp_same_mailbox(struct imp_src *);
+char	*imp_fingerprint(const char *);
 int	 imp_lines_open(struct imp_lines *, const char *, char **);
 int	 imp_getline(struct imp_lines *, char **, size_t *, char **);
 void	 imp_lines_close(struct imp_lines *);

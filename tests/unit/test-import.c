@@ -225,6 +225,32 @@ test_keys(void)
 }
 
 static void
+test_fingerprint(void)
+{
+	static const char *hex =
+	    "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF";
+	char	*f, colons[96];
+	size_t	 i;
+
+	for (i = 0; i < 32; i++)
+		snprintf(colons + 3 * i, 4, "%.2s%s", hex + 2 * i,
+		    i < 31 ? ":" : "");
+	f = imp_fingerprint(colons);
+	ok(f != NULL && strncmp(f, "sha256:00:11:", 13) == 0 &&
+	    strlen(f) == 102 && strstr(f, "AA") != NULL && strstr(f, "aa") ==
+	    NULL, "fingerprint: 01:23:... becomes sha256:, upper case");
+	free(f);
+	f = imp_fingerprint(hex);
+	ok(f != NULL && strlen(f) == 102, "fingerprint: 64 hex digits");
+	free(f);
+	colons[4] = 'g';
+	ok(imp_fingerprint(colons) == NULL, "fingerprint: not hex: none");
+	ok(imp_fingerprint("AA:BB") == NULL, "fingerprint: too short: none");
+	ok(imp_fingerprint("00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:"
+	    "00:11:22:33") == NULL, "fingerprint: SHA-1: none");
+}
+
+static void
 test_command(void)
 {
 	char		*c, **w;
@@ -765,7 +791,8 @@ test_getmail(void)
 	is_str(a->mda, "/usr/bin/maildrop -f %F -d %u",
 	    "getmail: MDA_external with its arguments");
 	ok(a->fingerprint != NULL && strncmp(a->fingerprint,
-	    "sha256:00:11:22", 15) == 0 && strlen(a->fingerprint) == 7 + 95,
+	    "sha256:00:11:22", 15) == 0 && strlen(a->fingerprint) == 7 + 95 &&
+	    strstr(a->fingerprint, ":AA:BB:") != NULL,
 	    "getmail: an ssl fingerprint");
 	ok(has_note(a, "[filter-1]"), "getmail: a filter noted");
 	imp_dedup(a);
@@ -825,6 +852,7 @@ main(void)
 	setenv("HOME", dir, 1);
 	log_init(-1, 0);
 	test_keys();
+	test_fingerprint();
 	test_command();
 	test_writer();
 	test_mpop();
