@@ -557,6 +557,7 @@ convert(struct imp_src *src, const char *path, const char *server,
 	if (o->auth != NULL && strcasecmp(o->auth, "password") != 0 &&
 	    strcasecmp(o->auth, "any") != 0) {
 		if (auth_mech_parse(o->auth) > 0) {
+			free(a->auth);		/* proto apop, auth ... */
 			a->auth = xstrdup(o->auth);
 			for (v = a->auth; *v != '\0'; v++)
 				*v = tolower((unsigned char)*v);

@@ -482,8 +482,10 @@ rc_account(struct imp_src *src, const char *path, const char *gmdir,
 		a->auth = xstrdup("apop");
 	if (gbool(&g, "retriever", "use_xoauth2", 0, &b, cause) == -1)
 		goto out;
-	if (b)
+	if (b) {
+		free(a->auth);
 		a->auth = xstrdup("xoauth2");
+	}
 	if ((kv = gget(&g, "retriever", "ca_certs")) != NULL)
 		a->ca_file = path_expand(kv->val);
 	if ((kv = gget(&g, "retriever", "certfile")) != NULL)

@@ -710,6 +710,11 @@ test_fetchmail(void)
 		free(msg);
 		imp_src_free(&src);
 	}
+	put("fa", "poll x proto apop auth cram-md5 user a\n", -1);
+	ok(imp_fetchmail(tpath("fa"), NULL, &src, &cause) == 0 &&
+	    strcmp(nth(&src, 0)->auth, "cram-md5") == 0, "fetchmail: auth "
+	    "after proto apop wins (found leaking by fuzz-fetchmailrc)");
+	imp_src_free(&src);
 	put("f1", "poll x user a password \"unterminated\n", -1);
 	fails(fetchmail2, tpath("f1"), "f1: line 1: unterminated string",
 	    "fetchmail: an unterminated string");
