@@ -135,8 +135,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    strchr("._-", a->name[i]) != NULL);
 		CHECK(!isupper((unsigned char)a->name[0]));
 		CHECK(a->host != NULL && a->port != NULL);
-		CHECK((a->maildir != NULL) + (a->mbox != NULL) +
-		    (a->mda != NULL) == 1);
+		CHECK(a->disabled || (a->maildir != NULL) +
+		    (a->mbox != NULL) + (a->mda != NULL) == 1);
 		imp_dedup(a);
 		for (i = 0; i < a->nuids; i++)
 			CHECK(uidl_valid_key(a->uids[i].key));
