@@ -88,6 +88,7 @@ ok "import -n: no state written" test ! -e "$STATE_DIR"
 sed -i "s|$T/old|$T/Maildir|; s|Maildir1|Maildir|" "$MPOPRC"
 run_pm import mpop
 is "$PM_RC" 0 "import: exit status 0" || show_pm
+IMPORT_OUT=$PM_OUT
 contains "$PM_OUT" "first: 5 UIDs imported from" "import: 5 UIDs for the first account"
 contains "$PM_OUT" "second: 4 UIDs imported from" "import: 4 for the second (inherited uidls_file)"
 contains "$PM_OUT" "third: 3 UIDs imported from" "import: 3 for the third"
@@ -102,6 +103,34 @@ contains "$(cat "$CONFIG")" "proxy_host (line" "import: a setting not carried ov
 is "$(grep -c '^password_command' "$CONFIG")" 2 "import: the empty passwordeval of the third unsets it"
 run_pm --dump-config
 is "$PM_RC" 0 "the converted config loads" || show_pm
+DUMP=$PM_OUT
+
+# each account as mpop itself resolves it (defaults, inheritance)
+mp_get() { # ACCOUNT KEY: the value "mpop --pretend" shows
+	(cd "$T" && HOME=$PM_HOME mpop --pretend -C "$MPOPRC" "$1" 2>/dev/null) |
+		sed -n "s/^$2 = //p"
+}
+pm_get() { # ACCOUNT KEY: the value "pullmail --dump-config" shows
+	awk -v s="[$1]" -v k="$2" '$0 == s { f = 1; next } /^\[/ { f = 0 }
+		f && $1 == k { sub(/^[^=]*= /, ""); print; exit }' <<<"$DUMP"
+}
+for acct in first second third; do
+	want_tls=none
+	if [ "$(mp_get "$acct" tls)" = on ]; then
+		want_tls=implicit
+		[ "$(mp_get "$acct" tls_starttls)" = on ] && want_tls=starttls
+	fi
+	want_keep=no
+	[ "$(mp_get "$acct" keep)" = on ] && want_keep=yes
+	got="$(pm_get "$acct" host) $(pm_get "$acct" port) $(pm_get "$acct" user) $(pm_get "$acct" tls) $(pm_get "$acct" keep)"
+	is "$got" "$(mp_get "$acct" host) $(mp_get "$acct" port) $(mp_get "$acct" user) $want_tls $want_keep" \
+		"[$acct]: host, port, user, TLS and keep as mpop resolves them"
+	contains "$IMPORT_OUT" "$acct: " "[$acct]: has a summary line"
+done
+contains "$(sed -n 's/^first: .* from \([^;]*\);.*/\1/p' <<<"$IMPORT_OUT")" \
+	"$(mp_get first "uidls file")" "[first]: UIDs from the uidls file mpop uses"
+contains "$(sed -n 's/^second: .* from \([^;]*\);.*/\1/p' <<<"$IMPORT_OUT")" \
+	"$(mp_get second "uidls file")" "[second]: UIDs from the uidls file mpop uses"
 
 # pullmail -c agrees with what mpop left undelivered
 run_pm -c
