@@ -66,6 +66,42 @@ contains "$PM_OUT" "imap.example.net: not imported" "import: says the IMAP accou
 is "$(file_mode "$CONFIG")" 600 "import: config mode 0600"
 contains "$(cat "$CONFIG")" "password = $POP3_PASS" "import: the password carried over"
 
+# each user as fetchmail itself parses the rc file (--configdump)
+(cd "$T" && HOME=$PM_HOME fetchmail --configdump -f "$RC" >"$T/dump.py" 2>/dev/null)
+want=$("$PYTHON3" -S - "$T/dump.py" <<'EOF'
+import sys
+g = {}
+exec(open(sys.argv[1]).read(), g)
+for srv in g["fetchmailrc"]["servers"]:
+    if srv["protocol"] != "POP3":
+        continue
+    for u in srv["users"]:
+        name = srv["pollname"] + ("-" + u["remote"] if len(srv["users"]) > 1 else "")
+        print(name, srv["via"] or srv["pollname"], srv["service"], u["remote"],
+              "implicit" if u["ssl"] else "starttls",
+              "yes" if u["keep"] else "no", u["limit"], u["fetchlimit"],
+              u["password"], u["sslcertfile"])
+EOF
+)
+run_pm --dump-config
+got=$(awk '
+	/^\[/ { if (n != "") print n, h, p, u, t, k, l, f, ca
+		n = substr($0, 2, length($0) - 2); h = p = u = t = k = ca = ""
+		l = f = 0; next }
+	$1 == "host" { h = $3 } $1 == "port" { p = $3 } $1 == "user" { u = $3 }
+	$1 == "tls" { t = $3 } $1 == "keep" { k = $3 }
+	$1 == "skip_larger_than" { l = $3 } $1 == "max_messages" { f = $3 }
+	$1 == "ca_file" { ca = $3 }
+	END { if (n != "") print n, h, p, u, t, k, l, f, ca }' <<<"$PM_OUT" |
+	grep -v "^defaults " |
+	while read -r n h p u t k l f ca; do
+		# --dump-config hides the password: take it from the file
+		pw=$(awk -v s="[$n]" '$0 == s { f = 1; next } /^\[/ { f = 0 }
+			f && $1 == "password" { sub(/^[^=]*= */, ""); print }' "$CONFIG")
+		echo "$n $h $p $u $t $k $l $f $pw $ca"
+	done)
+is "$got" "$want" "every user's server, port, user, TLS, keep, limit, fetchlimit, password and CA file as fetchmail parses them"
+
 run_pm -c
 is "$PM_RC" 0 "-c after import: new mail" || show_pm
 contains "$PM_OUT" "localhost-pmtest: 2 new of 6" "-c: the first user has the 2 that arrived later"
