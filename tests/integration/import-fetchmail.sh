@@ -100,6 +100,7 @@ got=$(awk '
 			f && $1 == "password" { sub(/^[^=]*= */, ""); print }' "$CONFIG")
 		echo "$n $h $p $u $t $k $l $f $pw $ca"
 	done)
+is "$(line_count "$want")" 2 "fetchmail --configdump shows both POP3 users"
 is "$got" "$want" "every user's server, port, user, TLS, keep, limit, fetchlimit, password and CA file as fetchmail parses them"
 
 run_pm -c
