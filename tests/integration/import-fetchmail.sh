@@ -120,6 +120,11 @@ run_pm
 is "$PM_RC" 0 "second run: exit status 0" || show_pm
 is "$(maildir_count "$T/Maildir")" 2 "second run: nothing delivered twice"
 
+# after "--", "import" is an account name, as before
+run_pm -c -- import
+is "$PM_RC" 64 "pullmail -- import: an account name (none here: status 64)" || show_pm
+contains "$PM_ERR" "no account [import]" "pullmail -- import: looked up as an account"
+
 # a damaged idfile: one line naming file and line, nothing written
 rm -rf "$STATE_DIR"
 printf '%s@%s 00000001x\nno-at-sign here\n' "$POP3_USER" "$POP3_TLS_HOST" >"$PM_HOME/.fetchids"
