@@ -52,6 +52,7 @@ struct fparse {
 struct fopts {
 	char	*via, *proto, *port, *auth, *password, *sslproto, *certfile;
 	char	*certpath, *fpr, *sslkey, *sslcert, *cn, *mda, *remote;
+	char	*timeout;
 	int	 ssl, certck, keep, fetchall, limit, fetchlimit, nlocal;
 	int	 multidrop, line;
 	char	*notes;
@@ -63,7 +64,7 @@ static const char *noise[] = {
 
 /* Keywords that take one argument, noted as not carried over. */
 static const char *arg_noted[] = {
-	"timeout", "interface", "monitor", "plugin", "plugout", "principal",
+	"interface", "monitor", "plugin", "plugout", "principal",
 	"esmtpname", "esmtppassword", "interval", "warnings",
 	"fetchsizelimit", "fastuidl", "batchlimit", "expunge", "smtpaddress",
 	"smtpname", "bsmtp", "preconnect", "postconnect", "properties",
@@ -86,7 +87,7 @@ static const char *keywords_misc[] = {
 	"via", "proto", "protocol", "port", "service", "auth", "authenticate",
 	"pass", "password", "ssl", "sslproto", "sslcertck", "sslcertfile",
 	"sslcertpath", "sslfingerprint", "sslkey", "sslcert", "sslcommonname",
-	"keep", "fetchall", "limit", "fetchlimit", "mda", "no"
+	"keep", "fetchall", "limit", "fetchlimit", "mda", "no", "timeout"
 };
 
 static int
@@ -267,6 +268,7 @@ static const size_t fstr[] = {
 	offsetof(struct fopts, fpr), offsetof(struct fopts, sslkey),
 	offsetof(struct fopts, sslcert), offsetof(struct fopts, cn),
 	offsetof(struct fopts, mda), offsetof(struct fopts, remote),
+	offsetof(struct fopts, timeout),
 	offsetof(struct fopts, notes)
 };
 #define FSTR(o, i)	((char **)((char *)(o) + fstr[i]))
@@ -406,6 +408,10 @@ options(struct fparse *p, struct fopts *o)
 			if ((v = arg(p, t->s)) == NULL)
 				return -1;
 			set_str(&o->cn, v);
+		} else if (strcmp(t->s, "timeout") == 0) {
+			if ((v = arg(p, "timeout")) == NULL)
+				return -1;
+			set_str(&o->timeout, v);
 		} else if (strcmp(t->s, "mda") == 0) {
 			if ((v = arg(p, "mda")) == NULL)
 				return -1;
@@ -570,6 +576,8 @@ convert(struct imp_src *src, const char *path, const char *server,
 		a->password = xstrdup(o->password);
 	a->keep = o->keep;
 	a->fetchall = o->fetchall;
+	if (o->timeout != NULL)
+		imp_timeout(a, o->timeout);
 	a->skip_larger = o->limit > 0 ? (uint64_t)o->limit : 0;
 	a->max_messages = o->fetchlimit;
 	if (o->mda != NULL)

@@ -302,6 +302,11 @@ convert(struct imp_src *src, const char *path, struct macct *m,
 		    "message is delivered (a filter belongs in the MDA)", v);
 	if ((v = m->v[M_RECEIVED]) != NULL && (b = onoff(v)) != -1)
 		a->received_header = b;
+	if ((v = m->v[M_TIMEOUT]) != NULL && *v != '\0')
+		imp_timeout(a, v);
+	if ((v = m->v[M_PIPELINING]) != NULL && strcmp(v, "auto") != 0 &&
+	    (b = onoff(v)) != -1)
+		a->pipelining = b;
 	if ((v = m->v[M_DELIVERY]) == NULL || *v == '\0') {
 		xasprintf(cause, "%s: line %d: account %s: no delivery", path,
 		    m->line, m->name);

@@ -155,6 +155,7 @@ imp_acct_new(struct imp_src *src, const char *want, const char *file,
 	xasprintf(&a->from, "%s line %d", file, line);
 	a->tls = TLSM_IMPLICIT;
 	a->received_header = -1;
+	a->pipelining = -1;
 	TAILQ_INSERT_TAIL(&src->accts, a, entry);
 	return a;
 }
@@ -322,6 +323,24 @@ imp_fingerprint(const char *v)
 		q += sprintf(q, "%s%c%c", i > 0 ? ":" : "",
 		    toupper((unsigned char)v[i]), toupper((unsigned char)v[i + 1]));
 	return r;
+}
+
+/*
+ * A network timeout in seconds as pullmail takes it (1 to 86400), from
+ * what the old tool said; a value it cannot take is noted.
+ */
+void
+imp_timeout(struct imp_acct *a, const char *v)
+{
+	const char	*errstr;
+	int		 n;
+
+	n = strtonum(v, 1, 86400, &errstr);
+	if (errstr == NULL)
+		a->timeout = n;
+	else
+		imp_note(a, "timeout %s: pullmail takes 1 to 86400 seconds: "
+		    "its default (60) is used", v);
 }
 
 /* ------------------------------------------------------------ lines */
@@ -636,6 +655,11 @@ imp_write_config(FILE *f, const struct imp_src *src, int hide)
 		if (a->received_header >= 0)
 			fprintf(f, "%sreceived_header = %s\n", pre,
 			    a->received_header ? "yes" : "no");
+		if (a->timeout > 0)
+			fprintf(f, "%stimeout = %d\n", pre, a->timeout);
+		if (a->pipelining >= 0)
+			fprintf(f, "%spipelining = %s\n", pre,
+			    a->pipelining ? "yes" : "no");
 	}
 	fflush(f);
 	return ferror(f) ? -1 : 0;

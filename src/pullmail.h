@@ -566,6 +566,8 @@ struct imp_acct {
 	char			*mbox;
 	char			*mda;
 	int			 received_header; /* -1: default */
+	int			 timeout;	/* seconds, 0: default */
+	int			 pipelining;	/* -1 auto (default), 0, 1 */
 	int			 disabled;	/* written commented out */
 	int			 written;	/* its cache, by this import */
 	char			*notes;		/* comment lines, '\n' ended */
@@ -605,6 +607,7 @@ int	 imp_add_uid(struct imp_acct *, const char *, size_t, time_t);
 void	 imp_dedup(struct imp_acct *);
 void	 imp_same_mailbox(struct imp_src *);
 char	*imp_fingerprint(const char *);
+void	 imp_timeout(struct imp_acct *, const char *);
 int	 imp_lines_open(struct imp_lines *, const char *, char **);
 int	 imp_getline(struct imp_lines *, char **, size_t *, char **);
 void	 imp_lines_close(struct imp_lines *);

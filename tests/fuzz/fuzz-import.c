@@ -29,7 +29,7 @@ static const char *keys[] = {
 	"tls_server_name", "client_cert", "client_key", "user", "auth",
 	"password", "password_command", "allow_plaintext", "keep", "keep_days",
 	"fetch_all", "skip_larger_than", "delete_larger_than", "max_messages",
-	"maildir", "mbox", "mda", "received_header"
+	"maildir", "mbox", "mda", "received_header", "timeout", "pipelining"
 };
 
 static void

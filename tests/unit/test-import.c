@@ -373,6 +373,11 @@ test_writer(void)
 		a->user = xstrdup("joe");
 		a->password = xstrdup(pws[i]);
 		a->maildir = xstrdup("/tmp/Maildir");
+		a->timeout = 90;
+		a->pipelining = 0;
+		a->keep_days = 3;
+		a->skip_larger = 1234;
+		a->received_header = 0;
 		imp_note(a, "a note with # and ; in it");
 	}
 	a = imp_acct_new(&src, "acct-0", "/nowhere", 2);
@@ -398,6 +403,11 @@ test_writer(void)
 		}
 		ok(good, "passwords with # ; blanks and quotes read back as "
 		    "they were");
+		ca = conf_find(&conf, "acct-0-");
+		ok(ca != NULL && ca->timeout == 90 && ca->pipelining == 0 &&
+		    ca->keep_days == 3 && ca->skip_larger_than == 1234 &&
+		    !ca->received_header, "timeout, pipelining, keep_days, "
+		    "skip_larger_than, received_header read back");
 		ok(conf_find(&conf, "acct-0") == NULL, "a disabled account is "
 		    "commented out");
 		conf_free(&conf);
@@ -464,6 +474,8 @@ test_mpop(void)
 	    "keep off\n"
 	    "account late\n"
 	    "host other.example.net\n"
+	    "timeout 90\n"
+	    "pipelining off\n"
 	    "auth gssapi\n"
 	    "tls off\n"
 	    "delivery mda /usr/bin/procmail -f '%%F' -d $USER\n"
@@ -510,9 +522,11 @@ test_mpop(void)
 	ok(a->nuids == 2 && has_key(a, "x1") && has_key(a, "x2") &&
 	    !has_key(a, "not-mine"), "mpop: only its own list, each UID once");
 	a = nth(&src, 2);
+	ok(a->timeout == 90 && a->pipelining == 0,
+	    "mpop: timeout and pipelining carried over");
 	ok(!a->keep && a->tls == TLSM_NONE && a->auth == NULL &&
 	    has_note(a, "auth gssapi") && has_note(a, "filter") &&
-	    has_note(a, "eval (line 27)") && has_note(a, "tls off"),
+	    has_note(a, "eval (line 29)") && has_note(a, "tls off"),
 	    "mpop: a later defaults, and notes for what is not carried over");
 	ok(a->mda != NULL && strstr(a->mda, "\"${1}\"") != NULL &&
 	    strstr(a->mda, " sh %F") != NULL, "mpop: an mda's %%F stays "
@@ -616,13 +630,14 @@ test_fetchmail(void)
 	    "defaults proto pop3 fetchall\n"
 	    "poll mail.example.net with proto pop3 and port 995:\n"
 	    "  user 'joe@example.net' there with pass \"p#w\\\"d\\x41\" is joe "
-	    "here, options ssl keep no rewrite limit 1000\n"
+	    "here, options ssl keep no rewrite limit 1000 timeout 30\n"
 	    "  user ann password ann-pw is ann here sslfingerprint "
 	    "\"AA:BB\" mda \"procmail -d %%T\" fetchlimit 7\n"
 	    "poll pop.gw via real.example.org proto apop envelope 1 X-To\n"
 	    "  user bob is * here\n"
 	    "skip imap.example.com proto imap user x password y folder A B\n"
-	    "poll pop.plain service pop3s sslproto '' user zed no sslcertck\n",
+	    "poll pop.plain service pop3s timeout 0 sslproto '' user zed no "
+	    "sslcertck\n",
 	    dir);
 	put("fetchmailrc", rc, -1);
 	free(rc);
@@ -642,7 +657,8 @@ test_fetchmail(void)
 	ok(a != NULL && strcmp(a->name, "mail.example.net-joe-example.net") ==
 	    0 && strcmp(a->user, "joe@example.net") == 0 && a->tls ==
 	    TLSM_IMPLICIT && strcmp(a->port, "995") == 0 && a->keep &&
-	    a->fetchall && a->skip_larger == 1000 && !a->disabled,
+	    a->fetchall && a->skip_larger == 1000 && a->timeout == 30 &&
+	    !a->disabled,
 	    "fetchmail: poll/user with noise words, defaults, ssl, keep, "
 	    "limit");
 	is_str(a->password, "p#w\"dA", "fetchmail: a quoted password with "
@@ -669,6 +685,7 @@ test_fetchmail(void)
 	    "out, its folder noted by name");
 	a = nth(&src, 4);
 	ok(a->tls == TLSM_NONE && strcmp(a->port, "995") == 0 &&
+	    a->timeout == 0 && has_note(a, "timeout 0: pullmail takes") &&
 	    has_note(a, "sslproto ''") &&
 	    has_note(a, "no sslcertck") && a->mda != NULL &&
 	    has_note(a, "no mda"), "fetchmail: no TLS, no sslcertck, SMTP "
