@@ -4,7 +4,8 @@
 set -eu
 PKGS="build-essential autoconf automake pkg-config libssl-dev libbsd-dev
 libiniparser-dev dovecot-pop3d python3 openssl procmail maildrop faketime
-clang libclang-rt-14-dev strace tmux"
+clang libclang-rt-14-dev strace tmux
+mpop fetchmail getmail6"
 # tests/integration/install.sh (systemd-analyze, zsh, bash-completion, man)
 # and the Debian package that .ci/run builds, checks and installs
 PKGS="$PKGS systemd zsh bash-completion man-db debhelper dh-autoreconf dpkg-dev lintian"

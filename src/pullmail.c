@@ -40,7 +40,9 @@ usage(int status)
 	}
 	fprintf(f,
 "usage: pullmail [options] [ACCOUNT...]\n"
+"       pullmail import [-n] [-C CONFIG] fetchmail|mpop|getmail [FILE]\n"
 "Fetch mail from POP3 servers; with no ACCOUNT, every account in the config.\n"
+"\"pullmail import\" switches from another downloader (pullmail import -h).\n"
 "\n"
 "  -C, --config FILE   configuration file (default ~/.config/pullmail/config)\n"
 "  -k, --keep          leave the messages on the server this run\n"
@@ -459,6 +461,11 @@ main(int argc, char **argv)
 	/* getopt's own messages then start "pullmail: ", like ours. */
 	if (argc > 0)
 		argv[0] = (char *)"pullmail";
+	/* "pullmail import TOOL [FILE]" (an account named import: "--"). */
+	if (argc > 1 && strcmp(argv[1], "import") == 0) {
+		log_init(0, 0);
+		return import_main(argc - 1, argv + 1, NULL);
+	}
 	while ((ch = getopt_long(argc, argv, "C:kacld:j:vqhV", longopts,
 	    NULL)) != -1) {
 		switch (ch) {

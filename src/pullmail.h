@@ -550,4 +550,101 @@ int	 fetch_account(struct account *, const char *, const struct run_opts *,
 int	 fetch_size_ok(uint64_t, uint64_t, uint64_t);
 int	 fetch_accept(struct account *, const char *, char **, int, int);
 
+/*
+ * import.c and import-*.c: "pullmail import", reading another downloader's
+ * accounts and seen-state. A parser fills an imp_src with one imp_acct per
+ * account; import.c writes the pullmail config and the UIDL caches. A
+ * parser fails with *cause set to one line naming the file and line; it
+ * never runs anything the old configuration names.
+ */
+#define IMP_LINE_MAX	8192		/* a line of an old tool's file */
+
+struct imp_uid {
+	char			*key;		/* the cache key pop3.c forms */
+	time_t			 first;		/* first seen, or 0: now */
+};
+
+struct imp_acct {
+	char			*name;		/* the pullmail section */
+	char			*from;		/* "FILE line N" it came from */
+	char			*host;
+	char			*port;
+	int			 tls;		/* enum tls_mode */
+	char			*ca_file;
+	char			*ca_path;
+	char			*fingerprint;
+	char			*tls_server_name;
+	char			*client_cert;
+	char			*client_key;
+	char			*user;
+	char			*password;	/* wiped when freed */
+	char			*password_command;
+	char			*auth;
+	int			 allow_plaintext;
+	int			 keep;
+	int			 keep_days;
+	int			 fetchall;
+	uint64_t		 skip_larger;
+	uint64_t		 delete_larger;
+	int			 max_messages;
+	char			*maildir;
+	char			*mbox;
+	char			*mda;
+	int			 received_header; /* -1: default */
+	int			 timeout;	/* seconds, 0: default */
+	int			 pipelining;	/* -1 auto (default), 0, 1 */
+	int			 disabled;	/* written commented out */
+	int			 written;	/* its cache, by this import */
+	char			*notes;		/* comment lines, '\n' ended */
+	char			*state;		/* the seen-state file */
+	char			*state_key;	/* its name there for this account */
+	int			 state_found;
+	struct imp_uid		*uids;		/* in file order */
+	size_t			 nuids;
+	TAILQ_ENTRY(imp_acct)	 entry;
+};
+TAILQ_HEAD(imp_accts, imp_acct);
+
+struct imp_src {
+	const char		*tool;
+	char			*path;		/* the configuration read */
+	struct imp_accts	 accts;
+};
+
+struct imp_lines {
+	FILE			*f;
+	const char		*path;
+	int			 lineno;
+	char			*buf;
+	size_t			 size;
+	int			 nul_ok;	/* NUL bytes are data */
+};
+
+int	 import_main(int, char **, const char *);
+void	 imp_src_init(struct imp_src *, const char *, const char *);
+void	 imp_src_free(struct imp_src *);
+struct imp_acct *imp_acct_new(struct imp_src *, const char *, const char *,
+	    int);
+void	 imp_note(struct imp_acct *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+char	*imp_key(const char *, size_t);
+int	 imp_add_uid(struct imp_acct *, const char *, size_t, time_t);
+void	 imp_dedup(struct imp_acct *);
+void	 imp_same_mailbox(struct imp_src *);
+char	*imp_fingerprint(const char *);
+void	 imp_timeout(struct imp_acct *, const char *);
+int	 imp_lines_open(struct imp_lines *, const char *, char **);
+int	 imp_getline(struct imp_lines *, char **, size_t *, char **);
+void	 imp_lines_close(struct imp_lines *);
+char	*imp_command(const char *, int);
+char	*imp_mda_template(const char *, const char *const *);
+int	 imp_write_config(FILE *, const struct imp_src *, int);
+int	 imp_mpop(const char *, struct imp_src *, char **);
+int	 imp_mpop_uidls(struct imp_acct *, const char *, const char *,
+	    char **);
+int	 imp_fetchmail(const char *, const char *, struct imp_src *, char **);
+int	 imp_fetchids(struct imp_src *, const char *, char **);
+int	 imp_getmail(const char *, const char *, struct imp_src *, char **);
+int	 imp_oldmail(struct imp_acct *, const char *, char **);
+
 #endif /* PULLMAIL_H */

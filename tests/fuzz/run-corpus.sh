@@ -18,7 +18,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
 build=${1:-./fuzz-build}
-harnesses="fuzz-reply fuzz-body fuzz-config fuzz-mbox fuzz-uidl"
+harnesses="fuzz-reply fuzz-body fuzz-config fuzz-mbox fuzz-uidl fuzz-fetchmailrc fuzz-import"
 
 bail() {
 	echo "Bail out! $*"
