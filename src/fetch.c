@@ -223,7 +223,7 @@ make_received(struct session *s)
  * directory; a fetch starting meanwhile does not disturb them, since they
  * only read the UIDL cache. Shared holders exclude fetches, not each other.
  */
-static int
+int
 lock_account(const char *statedir, const char *name, int wait, int shared,
     int *fdp, struct pm_err *err)
 {

@@ -23,7 +23,6 @@
 
 #include "config.h"
 
-#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -37,7 +36,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "pullmail.h"
 
@@ -180,35 +178,13 @@ imp_note(struct imp_acct *a, const char *fmt, ...)
 	a->notes = all;
 }
 
-/*
- * The cache key pop3.c gives a message with this UID: the UID itself if
- * it is an RFC 1939 UID (1 to 70 characters 0x21-0x7e), else "~ " and the
- * SHA-256 of its bytes in hex. This must stay the same as pop3.c's
- * uid_key, which is static there.
- */
+/* The cache key pop3.c gives a message with this UID (pop3_uid_key). */
 char *
 imp_key(const char *uid, size_t len)
 {
-	unsigned char	 md[EVP_MAX_MD_SIZE];
-	unsigned int	 mdlen = 0, i;
-	size_t		 j;
-	char		*key;
-	int		 odd = len == 0 || len > PM_UID_MAX;
+	int	 odd;
 
-	for (j = 0; j < len && !odd; j++)
-		if ((unsigned char)uid[j] < 0x21 || (unsigned char)uid[j] > 0x7e)
-			odd = 1;
-	if (!odd)
-		return xstrndup(uid, len);
-	if (EVP_Digest(uid, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != 32)
-		fatalx("SHA-256 failed");
-	key = xmalloc(2 + 2 * mdlen + 1);
-	key[0] = '~';
-	key[1] = ' ';
-	for (i = 0; i < mdlen; i++)
-		snprintf(key + 2 + 2 * i, 3, "%02x", md[i]);
-	return key;
+	return pop3_uid_key(uid, len, &odd);
 }
 
 /*
@@ -667,28 +643,17 @@ imp_write_config(FILE *f, const struct imp_src *src, int hide)
 
 /* ------------------------------------------------------------- state */
 
-/*
- * The account's lock, as fetch.c takes it for a fetch: an exclusive flock
- * on STATEDIR/NAME.lock, not waited for.
- */
+/* The account's lock, as a fetch takes it (lock_account), not waited for. */
 static int
 lock_acct(const char *statedir, const char *name, int *fdp, char **cause)
 {
-	char	*path;
-	int	 fd;
+	struct pm_err	 e = { 0, NULL };
 
-	xasprintf(&path, "%s/%s.lock", statedir, name);
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd == -1 || flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		xasprintf(cause, "%s: %s", path, errno == EWOULDBLOCK ?
-		    "a pullmail is running on this account" : strerror(errno));
-		if (fd != -1)
-			close(fd);
-		free(path);
+	if (lock_account(statedir, name, 0, 0, fdp, &e) == -1) {
+		*cause = xstrdup(e.msg != NULL ? e.msg : "cannot take the lock");
+		err_clear(&e);
 		return -1;
 	}
-	free(path);
-	*fdp = fd;
 	return 0;
 }
 

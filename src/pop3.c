@@ -691,8 +691,8 @@ msg_cmp_uidnum(const void *a, const void *b)
  * is "~ " and the SHA-256 of its bytes in hex, which no real UID can be
  * (it has a blank) and no two UIDs share.
  */
-static char *
-uid_key(const char *uid, size_t len, int *odd)
+char *
+pop3_uid_key(const char *uid, size_t len, int *odd)
 {
 	unsigned char	 md[EVP_MAX_MD_SIZE];
 	unsigned int	 mdlen = 0, i;
@@ -778,7 +778,7 @@ read_uidl(struct pop3 *p, struct msg *m, size_t n)
 			listing_error(p, "UIDL", "message listed twice", line);
 			return -1;
 		}
-		t->uid = uid_key(uid, len - (uid - line), &t->odd_uid);
+		t->uid = pop3_uid_key(uid, len - (uid - line), &t->odd_uid);
 		got++;
 	}
 	if (r == -1)

@@ -362,6 +362,7 @@ void	 body_dec_init(struct body_dec *);
 size_t	 body_dec_run(struct body_dec *, const char *, size_t, body_sink,
 	    void *, int *);
 int	 pop3_parse_status(const char *, size_t, int *, const char **);
+char	*pop3_uid_key(const char *, size_t, int *);
 int	 pop3_resp_status(const char *, int);
 
 /*
@@ -545,6 +546,8 @@ extern volatile sig_atomic_t fetch_stop;
 int	 fetch_serverinfo(const struct account *, struct pm_err *);
 
 /* fetch.c: one account's whole session; returns its exit status. */
+int	 lock_account(const char *, const char *, int, int, int *,
+	    struct pm_err *);
 int	 fetch_account(struct account *, const char *, const struct run_opts *,
 	    struct fetch_stats *);
 int	 fetch_size_ok(uint64_t, uint64_t, uint64_t);

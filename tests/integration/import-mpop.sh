@@ -183,7 +183,7 @@ track_pid "$locker"
 wait_for 30 test -e "$T/locked" || bail_out "flock did not take the lock"
 run_pm import -C "$T/other.conf" mpop
 is "$PM_RC" 74 "second account locked: status 74" || show_pm
-contains "$PM_ERR" "second: $STATE_DIR/second.lock: a pullmail is running on this account" \
+contains "$PM_ERR" "second: already being fetched by another pullmail" \
 	"second account locked: says why"
 contains "$PM_ERR" "nothing was imported" "second account locked: says nothing was imported"
 ok "second account locked: the first account's cache is undone" test ! -e "$STATE_DIR/first.uidl"
