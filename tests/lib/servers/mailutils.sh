@@ -49,23 +49,11 @@ set -eu
 
 PROG=mailutils.sh
 PYTHON3=${PYTHON3:-python3}
+# shellcheck source=tests/lib/servers/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 USER_LOCAL=pmtest
 SRV_DOMAIN=localhost
 PASS=pm-Secret-42
-
-die() {
-	echo "$PROG: error: $*" >&2
-	exit 1
-}
-
-usage() {
-	echo "usage: $PROG packages | unpack ROOT | start DIR | seed DIR SRCDIR | count DIR | stop DIR" >&2
-	exit 2
-}
-
-abs_dir() {
-	(cd "$1" && pwd)
-}
 
 # pid of DIR's running pop3d master, or nothing
 master_pid() {
@@ -76,11 +64,6 @@ master_pid() {
 	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = pop3d ] || return 0
 	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--config-file=$1/pop3d.conf" || return 0
 	echo "$pid"
-}
-
-# live (non-zombie) processes of session SID
-session_procs() {
-	ps -o pid=,stat= -s "$1" 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }' || true
 }
 
 cmd_stop() {
@@ -123,28 +106,6 @@ socks = [socket.socket() for _ in range(2)]
 for s in socks:
     s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
-
-# wait_greet PORT [tls]: until a POP3 greeting arrives (bounded count)
-wait_greet() {
-	"$PYTHON3" - "$1" "${2:-}" "${3:-}" <<'EOF'
-import socket, ssl, sys, time
-port, tls, ca = int(sys.argv[1]), sys.argv[2] == "tls", sys.argv[3]
-for _ in range(1000):
-    try:
-        s = socket.create_connection(("127.0.0.1", port), timeout=10)
-        if tls:
-            ctx = ssl.create_default_context(cafile=ca)
-            s = ctx.wrap_socket(s, server_hostname="localhost")
-        line = s.makefile("rb").readline()
-        s.close()
-        if line.startswith(b"+OK"):
-            sys.exit(0)
-    except (OSError, ssl.SSLError):
-        pass
-    time.sleep(0.01)
-sys.exit(1)
 EOF
 }
 
@@ -367,42 +328,12 @@ cmd_count() {
 	awk 'NR == 1 || prev == "" { if (/^From /) n++ } { prev = $0 } END { print n + 0 }' "$mbox"
 }
 
-[ $# -ge 1 ] || usage
-cmd=$1
-case $cmd in
-packages)
-	[ $# -eq 1 ] || usage
+cmd_packages() {
 	echo mailutils-pop3d
-	exit 0
-	;;
-unpack)
-	[ $# -eq 2 ] || usage
-	exit 0
-	;;
-esac
-[ $# -ge 2 ] || usage
-dir=$2
-case $cmd in
-start)
-	[ $# -eq 2 ] || usage
-	cmd_start "$dir"
-	;;
-seed)
-	[ $# -eq 3 ] || usage
-	[ -d "$dir" ] || die "$dir not found"
-	cmd_seed "$(abs_dir "$dir")" "$3"
-	;;
-count)
-	[ $# -eq 2 ] || usage
-	[ -d "$dir" ] || die "$dir not found"
-	cmd_count "$(abs_dir "$dir")"
-	;;
-stop)
-	[ $# -eq 2 ] || usage
-	[ -d "$dir" ] || exit 0
-	cmd_stop "$(abs_dir "$dir")"
-	;;
-*)
-	usage
-	;;
-esac
+}
+
+cmd_unpack() {
+	:	# installed normally (no conflict with Dovecot)
+}
+
+adapter_main "$@"

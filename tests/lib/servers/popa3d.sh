@@ -45,24 +45,12 @@ set -eu
 
 PROG=popa3d.sh
 PYTHON3=${PYTHON3:-python3}
+# shellcheck source=tests/lib/servers/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 PM_SRVROOT=${PM_SRVROOT:-/opt/pullmail-testsrv}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 MUSER=pmtest
 PASS=pm-Secret-42
-
-die() {
-	echo "$PROG: error: $*" >&2
-	exit 1
-}
-
-usage() {
-	echo "usage: $PROG packages | unpack ROOT | start DIR | seed DIR SRCDIR | count DIR | stop DIR" >&2
-	exit 2
-}
-
-abs_dir() {
-	(cd "$1" && pwd)
-}
 
 cmd_unpack() {
 	local root=$1 tmp
@@ -77,71 +65,8 @@ cmd_unpack() {
 	rm -rf "$tmp"
 }
 
-# pid of DIR's running listener, or nothing
-listener_pid() {
-	local pid
-	[ -f "$1/pid" ] || return 0
-	pid=$(cat "$1/pid" 2>/dev/null) || return 0
-	case $pid in '' | *[!0-9]*) return 0 ;; esac
-	tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "inetd.py --port-file $1/port " || return 0
-	echo "$pid"
-}
-
-# live (non-zombie) processes of session SID
-session_procs() {
-	ps -o pid=,stat= -s "$1" 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }' || true
-}
-
 cmd_stop() {
-	local dir=$1 pid i procs
-	pid=$(listener_pid "$dir")
-	[ -n "$pid" ] || return 0
-	# inetd.py stops its children itself; it leads their session
-	kill -TERM "$pid" 2>/dev/null || true
-	i=0
-	while [ $i -lt 1500 ] && [ -n "$(session_procs "$pid")" ]; do
-		sleep 0.01
-		i=$((i + 1))
-	done
-	procs=$(session_procs "$pid")
-	if [ -n "$procs" ]; then
-		# shellcheck disable=SC2086
-		echo "$PROG: warning: killing leftover processes:" $procs >&2
-		# shellcheck disable=SC2086
-		kill -KILL $procs 2>/dev/null || true
-	fi
-	rm -f "$dir/pid"
-}
-
-# wait_greet PORT: until a POP3 greeting arrives (bounded count)
-wait_greet() {
-	"$PYTHON3" - "$1" <<'EOF'
-import socket, sys, time
-for _ in range(1000):
-    try:
-        s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-        f = s.makefile("rwb")
-        line = f.readline()
-        if line.startswith(b"+OK"):
-            f.write(b"QUIT\r\n")
-            f.flush()
-            f.readline()
-            sys.exit(0)
-        s.close()
-    except OSError:
-        pass
-    time.sleep(0.01)
-sys.exit(1)
-EOF
-}
-
-# a free id (>= 61000) that is neither a uid nor a gid on this system
-free_id() {
-	local id=$1
-	while getent passwd "$id" >/dev/null || getent group "$id" >/dev/null; do
-		id=$((id + 1))
-	done
-	echo "$id"
+	inetd_stop "$1"
 }
 
 cmd_start() {
@@ -291,42 +216,4 @@ cmd_count() {
 	awk 'NR == 1 || prev == "" { if (/^From /) n++ } { prev = $0 } END { print n + 0 }' "$mbox"
 }
 
-[ $# -ge 1 ] || usage
-cmd=$1
-case $cmd in
-packages)
-	[ $# -eq 1 ] || usage
-	exit 0
-	;;
-unpack)
-	[ $# -eq 2 ] || usage
-	cmd_unpack "$2"
-	exit 0
-	;;
-esac
-[ $# -ge 2 ] || usage
-dir=$2
-case $cmd in
-start)
-	[ $# -eq 2 ] || usage
-	cmd_start "$dir"
-	;;
-seed)
-	[ $# -eq 3 ] || usage
-	[ -d "$dir" ] || die "$dir not found"
-	cmd_seed "$(abs_dir "$dir")" "$3"
-	;;
-count)
-	[ $# -eq 2 ] || usage
-	[ -d "$dir" ] || die "$dir not found"
-	cmd_count "$(abs_dir "$dir")"
-	;;
-stop)
-	[ $# -eq 2 ] || usage
-	[ -d "$dir" ] || exit 0
-	cmd_stop "$(abs_dir "$dir")"
-	;;
-*)
-	usage
-	;;
-esac
+adapter_main "$@"
