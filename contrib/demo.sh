@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # demo.sh - try pullmail against a private, throw-away Dovecot POP3 server.
 #
 #   usage: contrib/demo.sh PATH/TO/pullmail        (or: make demo)

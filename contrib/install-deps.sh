@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # Install what pullmail needs to build, run its demo and its test suite on
 # Debian 12 (as root, or through sudo).
 set -eu

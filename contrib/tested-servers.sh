@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # tested-servers.sh - run the server suite's acceptance scenario
 # (tests/integration/srv-NAME.sh) against each POP3 server and regenerate
 # the "Tested servers" table in README from the results.

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * Where the password comes from: the config file, a command run without a
  * shell, or a prompt when a person is at the terminal. Never a command
  * line, never a log; wiped after use.

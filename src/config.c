@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * The configuration file: INI, read with iniparser, validated strictly.
  * Only this file knows iniparser; the rest of pullmail sees struct config.
  *

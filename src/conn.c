@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * A connection to the server: non-blocking TCP with a poll timeout on every
  * wait (connect, TLS handshake, each read and write), a fixed read buffer
  * scanned in place, and a growing write buffer flushed as one write.

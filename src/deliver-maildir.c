@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * Maildir delivery, with group commit. Each message is written to tmp/
  * under a unique name; commit ends the write and keeps the file open and
  * pending (the fetch loop bounds a batch to PM_BATCH_MSGS files, so at most

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * mbox delivery, in the mboxrd format: a "From sender date" line, the
  * message with ">" added before every line matching ^>*From , a final
  * newline ensured, and a blank line after it.

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * Delivery through an MDA (procmail, maildrop, dovecot-lda, ...). The
  * message is spooled whole first, so a dropped connection never hands a
  * truncated message to the MDA; then the command runs, without a shell,

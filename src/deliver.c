@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * Delivery: one interface over three backends (Maildir, mbox, MDA). Every
  * backend receives the message into a file descriptor of its own (a
  * Maildir tmp/ file, or a spool file for mbox and MDA, so that nothing is

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * One account's session, and the ordering that makes it lossless:
  *
  *	1. RETR, streamed into the delivery backend (Maildir tmp/).

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * fetchmail's ~/.fetchmailrc and ~/.fetchids, for "pullmail import
  * fetchmail".
  *

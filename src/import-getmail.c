@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * getmail6's rc files and oldmail files, for "pullmail import getmail".
  *
  * An rc file is Python ConfigParser syntax: [section] lines, "key = value"

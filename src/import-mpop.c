@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * mpop's configuration (~/.mpoprc or $XDG_CONFIG_HOME/mpop/config) and its
  * uidls_file, for "pullmail import mpop".
  *

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * "pullmail import fetchmail|mpop|getmail [FILE...]": switch from another
  * downloader without losing or doubling a message.
  *

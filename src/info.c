@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * --serverinfo: what a server offers, for setting up an account: its TLS
  * version and cipher, its certificate (subject, issuer, validity, whether
  * it verifies, and the SHA-256 fingerprint to paste into "fingerprint"),

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * --list: a table of the messages on the server (number, size, date,
  * sender, subject, new or seen) from the headers that TOP n 0 returns,
  * for deciding what to do before fetching. Nothing is changed.

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * All of pullmail's output goes through here. Errors always reach stderr;
  * -v adds progress, -vv a protocol trace in which secrets are replaced by
  * "***". Server text is escaped with stravis before it is shown, and any

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * The plan: for each message on the server, fetch it, delete it, or leave
  * it. A pure function of the listing, the UIDL cache and the policy, so it
  * is tested exhaustively without a server.

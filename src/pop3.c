@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * The POP3 protocol (RFC 1939, 2449, 2595): greeting, CAPA, STLS, USER and
  * PASS, UIDL and LIST, and a queue of pipelined commands whose replies are
  * read back in order. Everything the server says is parsed strictly:

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * pullmail: fetch mail from POP3 servers into local mailboxes.
  *
  * main parses the command line, loads the configuration, runs each

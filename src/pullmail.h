@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * pullmail: a POP3 mail downloader that never loses a message.
  *
  * One shared header: limits, shared structures and the prototypes of every

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * Logging in: USER/PASS, APOP, and SASL (RFC 5034) with PLAIN, LOGIN,
  * CRAM-MD5, SCRAM-SHA-1 and SCRAM-SHA-256 (RFC 5802, the server's
  * signature checked), XOAUTH2 and OAUTHBEARER (RFC 7628).

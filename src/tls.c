@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * TLS on an open connection: TLS 1.2 or later, the system trust store plus
  * the account's ca_file, SNI, and the certificate checked against the host
  * name (or IP address). A failed check names OpenSSL's reason and is an

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * The UIDL cache: what pullmail knows of each message of an account, by
  * its key (the UID, see pop3.c for duplicated and odd UIDs).
  *

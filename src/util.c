@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * Small helpers shared by every module: allocation, errors, paths,
  * directory fsync and shell-like word splitting.
  */

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * bare: the lower bound for the benchmark -- a minimal pipelined POP3 client.
  *
  *   bare HOST PORT USER PASS CAFILE [--keep SEENFILE] [--window N]

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 """bare.py - the lower bound for the benchmark: a minimal pipelined POP3 client.
 
 usage: bare.py HOST PORT USER PASS CAFILE [--keep SEENFILE] [--window N]

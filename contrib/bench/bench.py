@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 """bench.py - the driver behind contrib/bench/run.sh (see contrib/bench/README).
 
 run.sh builds the helpers, starts a private Dovecot and exports its

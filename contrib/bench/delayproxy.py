@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 """delayproxy.py - forward TCP on 127.0.0.1, delaying each direction.
 
 usage: delayproxy.py --listen PORT|0 --to HOST:PORT --delay MS [--port-file F]

@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 """Run /usr/bin/getmail (getmail6) with two races fixed, for the benchmark.
 
 getmail6 up to 6.18 forks one child per delivered message and waits for it

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 """lockstep.py - lock-step (no PIPELINING) fetch time per message.
 
 usage: lockstep.py PULLMAIL... [--messages N] [--size BYTES] [--runs R]

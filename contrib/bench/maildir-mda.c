@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * maildir-mda DIR: deliver the message on standard input into the Maildir
  * DIR the way a Maildir writer must (and as pullmail, mpop and getmail6
  * do): write it to DIR/tmp/ under a unique name, fsync it, link it into

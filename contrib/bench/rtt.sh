@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # rtt.sh - pullmail (and mpop, if installed) over a path with a round trip:
 #
 #   contrib/bench/rtt.sh [--pullmail PATH]... [--messages N] [--rtt MS]...

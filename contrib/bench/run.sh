@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # run.sh - benchmark pullmail against mpop, fetchmail, getmail6 and a bare
 # pipelined POP3 client, on a private Dovecot (see contrib/bench/README).
 #

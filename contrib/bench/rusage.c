@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * rusage OUTFILE COMMAND [ARG...]: run COMMAND, wait for it with wait4 and
  * write "status utime stime maxrss_kb" (seconds with microseconds) to
  * OUTFILE; exit with COMMAND's exit status.

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * fuzz-body: the multi-line body decoder (dot-unstuffing, CRLF to LF).
  *
  * Input: two bytes choosing where to split the rest, then the bytes as

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * fuzz-config: the configuration reader (conf_scan, iniparser, account
  * validation, inheritance) and conf_dump.
  *

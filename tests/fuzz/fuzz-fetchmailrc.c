@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * fuzz-fetchmailrc: "pullmail import fetchmail" on the input as a
  * ~/.fetchmailrc (imp_fetchmail: the tokenizer, the poll/user grammar,
  * the conversion, the idfile it may name), then imp_write_config.

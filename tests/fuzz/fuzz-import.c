@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * fuzz-import: "pullmail import mpop" and "pullmail import getmail" on the
  * input as a ~/.mpoprc (imp_mpop, with the uidls_file it may name) or, if
  * its first byte is ';' (a comment there), a getmail rc file

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * fuzz-import.h: what the importers' harnesses (fuzz-fetchmailrc.c,
  * fuzz-import.c) share. Each defines its parse function and calls
  * fuzz_import_run from LLVMFuzzerTestOneInput.

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * fuzz-mbox: streaming mboxrd quoting.
  *
  * Input: two 16-bit split points, then the message. The quoter is run over

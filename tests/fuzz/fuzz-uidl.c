@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * fuzz-uidl: the UIDL cache loader, on any bytes as the cache file (a
  * torn, corrupted or foreign file).
  *

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * What every fuzz harness shares: CHECK, an assertion that stays on in any
  * build and makes libFuzzer report the input, and the entry point.
  */

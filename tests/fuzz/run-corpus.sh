@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # Build the libFuzzer harnesses and run each once over its corpus, as a
 # regression test speaking TAP. Usage: run-corpus.sh [BUILDDIR]
 #

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # attacks.sh - break it yourself: tests/lib/fakepop.py attacks pullmail in
 # every mode (a Maildir, an mbox and procmail, each with delete and keep),
 # and after each attack the invariant is checked:

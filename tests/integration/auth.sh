@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # auth.sh - logging in: every mechanism against the private Dovecot (PLAIN,
 # LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 and USER/PASS), auth = auto,
 # wrong passwords, the plaintext policy on an unencrypted connection, APOP

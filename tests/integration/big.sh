@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # big.sh - a 20 MB message arrives intact, and pullmail's memory does not
 # grow with the size of the message.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"

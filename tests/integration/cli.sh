@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # cli.sh - what the command line and the documents promise alike:
 #  - --help, the README and pullmail(1) list the same exit statuses;
 #  - -V prints the version, OpenSSL's and the config file in use;
@@ -26,6 +28,17 @@ is "$help_codes" "$man_codes" "exit statuses: --help lists those of pullmail(1)"
 is "$readme_codes" "$man_codes" "exit statuses: the README lists those of pullmail(1)"
 contains "$PM_OUT" "Report bugs: " "--help: says where to report bugs"
 ok "README: has the section --help points to" grep -q '^Reporting bugs$' "$SRC/README"
+
+# ----------------------------------------------------------- licence
+
+ok "LICENSE: the ISC licence" grep -q "Permission to use, copy, modify, and distribute" "$SRC/LICENSE"
+unlicensed=$(cd "$SRC" && find src tests contrib debian .ci configure.ac Makefile.am \
+	-path tests/fuzz/corpus -prune -o -path tests/fuzz/crashes -prune -o -type f \
+	\( -name '*.[ch]' -o -name '*.sh' -o -name '*.py' -o -name '*.am' -o -name '*.ac' \
+	-o -name rules -o -name run \) -print 2>/dev/null | while IFS= read -r f; do
+		head -n 5 "$f" | grep -q 'SPDX-License-Identifier: ISC' || echo "$f"
+	done)
+is "$unlicensed" "" "every source file names its licence (SPDX) in its first lines"
 
 # -------------------------------------------------------------- -V
 

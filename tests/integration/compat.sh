@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # compat.sh - what real servers do that RFC 1939 alone does not say, against
 # tests/lib/fakepop.py's server quirks (issue 10):
 #  - UTF8 (RFC 6856): sent after STLS and before the login when CAPA says

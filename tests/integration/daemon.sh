@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # daemon.sh - pullmail -d: fetching in cycles, SIGUSR1 (fetch now), SIGHUP
 # (re-read the configuration, keeping the old one if the new one is broken),
 # SIGTERM in the middle of a download (clean stop, nothing lost, nothing

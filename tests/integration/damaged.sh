@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # damaged.sh - a message that arrives damaged is never delivered, recorded
 # or deleted (issue 16), for each shape, in delete, keep and keep_days
 # modes, into a Maildir, an mbox and through an MDA (procmail):

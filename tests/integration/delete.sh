@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # delete.sh - the default mode: fetch and delete; the UIDL cache; output
 # on a terminal, under cron (not a terminal), with -v and with -q.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"

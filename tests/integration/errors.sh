@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # errors.sh - login refused, connection refused, usage and configuration
 # errors, several accounts with one failing, the -vv trace hiding the
 # password, a password_command that fails (hangs, prints nothing, too much

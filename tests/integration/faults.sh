@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # faults.sh - fault injection: pullmail against tests/lib/fakepop.py, a POP3
 # server that drops, stalls, refuses and lies on cue.  For each fault: the
 # exit status, one error line naming the cause, nothing lost (every message

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # import-fetchmail.sh - "pullmail import fetchmail" with the real fetchmail:
 # it fetches two users of one poll with keep, more mail arrives, the import
 # converts ~/.fetchmailrc and ~/.fetchids, and pullmail then delivers

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # import-getmail.sh - "pullmail import getmail" with the real getmail6: it
 # fetches two accounts (two rc files in one getmaildir) without deleting,
 # more mail arrives, the import converts every rc file and getmail's

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # import-lib.sh - helpers for the "pullmail import" tests (import-*.sh),
 # sourced after lib.sh and start_server.
 #

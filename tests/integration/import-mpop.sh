@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # import-mpop.sh - "pullmail import mpop" with the real mpop: mpop fetches
 # with keep, more mail arrives, the import converts ~/.mpoprc and mpop's
 # uidls_file, and pullmail then delivers exactly the rest: every message

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # "make install" into a DESTDIR: every file lands in the configured
 # directory; the systemd user units run the installed binary and pass
 # "systemd-analyze verify" (in user mode, without a running systemd); the

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # jobs.sh - -j/--jobs and "jobs" in [defaults]: several accounts fetched at
 # once, each against its own tests/lib/fakepop.py; every account's mail
 # whole, the exit status as in a sequential run, whole log lines, signals

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # kill.sh - pullmail killed with SIGKILL again and again in the middle of
 # sessions that are delivering, in delete mode: after a final clean run
 # every message is there at least once, whole and byte-exact, the server is

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # lib.sh - shared helpers for pullmail's integration tests (bash).
 #
 # Sourced by each tests/integration/*.sh script, which prints TAP:

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # list.sh - pullmail -l: the table of the messages on the server, their
 # state (new/seen), decoded subjects and senders made safe for a terminal
 # (no escape sequences, controls or direction overrides get through), and

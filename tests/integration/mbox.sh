@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # mbox.sh - delivery into an mbox (mboxrd): byte-identical messages, From_
 # lines and blank-line separators, appending, a missing final newline,
 # dotlock and fcntl locking with mbox_lock_timeout, a dotlock of a dead

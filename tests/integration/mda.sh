@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # mda.sh - delivery through an MDA: real procmail and maildrop into
 # Maildirs, the %F / %a / %u / %% substitutions, and every way an MDA can
 # fail (75, other statuses, a signal, a hang, not found, exit 0 without

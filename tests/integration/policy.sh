@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # policy.sh - what each run does with each message: keep_days over simulated
 # time (faketime), skip_larger_than, delete_larger_than, max_messages,
 # max_bytes, fetch_all, --mark-seen, --check and --dump-config.

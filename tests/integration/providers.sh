@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # providers.sh - pullmail against fakepop.py behaving like two providers'
 # POP3 services (--mode, tests/lib/README):
 #  - Gmail: no PIPELINING, LOGIN-DELAY 300 and EXPIRE 0 in CAPA, at most

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # readonly.sh - a Maildir that cannot be written (root ignores permissions,
 # so read-only mounts are used): exit 74 naming the Maildir, nothing deleted
 # on the server, nothing partial left; once writable, everything arrives.

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # secrets.sh - the password and the OAuth token never show: for a
 # distinctive password (the private Dovecot's, changed for this test) and a
 # distinctive token (fakepop), run pullmail at every verbosity (-q, default,

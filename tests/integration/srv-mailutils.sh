@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # srv-mailutils.sh - the server suite's acceptance scenario (srvlib.sh) against
 # the adapter tests/lib/servers/mailutils.sh.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # srv-solid.sh - the server suite's acceptance scenario (srvlib.sh) against
 # the adapter tests/lib/servers/solid.sh.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"

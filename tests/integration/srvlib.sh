@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # shellcheck shell=bash
 # srvlib.sh - the acceptance scenario of the server suite (issue 10), run
 # against one real POP3 server through its adapter (tests/lib/servers/,

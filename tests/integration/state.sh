@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # state.sh - the account lock, the UIDL cache (symlink, torn line,
 # corruption), an unusable Maildir, password_command.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # terminal.sh - the progress line on a real terminal (tmux): cut to the
 # terminal's width, so that it never wraps and leaves no trail, in a 40- and
 # an 80-column terminal, and wiped when the run ends (the summary a

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # tls-modes.sh - fetch over implicit TLS, STLS and plain text; plain text
 # is refused without allow_plaintext; the wrong port for the TLS mode (TLS to
 # the plain port, STLS or plain text to the TLS port) is a configuration

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # tls-options.sh - the TLS keys of pullmail.conf(5) against the private
 # Dovecot and, where Dovecot cannot do it, tests/lib/fakepop.py:
 #

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # tls-refused.sh - certificates that do not verify and a server without
 # STLS end the account with status 77 before anything is fetched.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # tls-store.sh - the system trust store: OpenSSL's hashed directory
 # (SSL_CERT_DIR) is consulted first, its bundle file (SSL_CERT_FILE) is
 # loaded only when a certificate does not verify without it.

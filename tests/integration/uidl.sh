@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # uidl.sh - the UIDL cache against servers that reuse and share UIDLs:
 #  - Dovecot handing a deleted message's UIDL to a new message (mailbox
 #    recreated with the same UIDVALIDITY), six rounds: every message

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # dovecot.sh - run a private, throw-away Dovecot POP3 server for pullmail tests.
 #
 #   dovecot.sh start DIR        create DIR afresh, start Dovecot, write DIR/env

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 """A scriptable, misbehaving POP3 server for pullmail's fault-injection tests.
 
 usage: fakepop.py --maildir DIR --port-file FILE [--log FILE]

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 """Generate deterministic, realistic test mail for pullmail's tests.
 
 usage: genmail.py --out DIR --count N [--seed S] [--mix small|mixed|edge]

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 """Check the mail pullmail delivered against the expected message files.
 
 usage: mailcheck.py --expected SRCDIR (--maildir PATH | --mbox PATH)

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # run-tap.sh COMMAND [ARG...]: run one TAP test script under Automake's TAP
 # driver (SH_LOG_COMPILER in Makefile.am).  A script that cannot run here
 # prints "1..0 # SKIP reason" and exits 77; the driver takes any status but

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * A minimal TAP producer for the unit tests: ok(cond, fmt, ...) prints
  * "ok N - ..." or "not ok N - ...", done() prints the plan and returns the
  * exit status.

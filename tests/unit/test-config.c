@@ -1,3 +1,7 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
 /* Config loading: values, inheritance, and every error users can make. */
 
 #include "config.h"

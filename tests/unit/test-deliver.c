@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * Maildir names and delivery: directories made durably; exact bytes,
  * nothing visible on abort; group commit (nothing in new/ before sync,
  * everything after; a failed flush or link fails the whole batch and

@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * "pullmail import": the keys it forms (checked against pop3.c's own, from
  * a listing, and against the plan a first run makes), the commands it
  * carries over, the config it writes (read back by conf_load), and the

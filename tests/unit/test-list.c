@@ -1,3 +1,7 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
 /* Header fields, encoded words and terminal-safe text for --list. */
 
 #include "config.h"

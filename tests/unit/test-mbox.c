@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * mboxrd quoting at every split, envelope senders, MDA arguments; mbox
  * appends killed part-way (a fault point in write) and what the next run
  * cuts back or leaves.

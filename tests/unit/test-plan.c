@@ -1,3 +1,7 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
 /* The plan: every combination of seen/unseen, keep and fetchall. */
 
 #include "config.h"

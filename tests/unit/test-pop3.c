@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * Reply parsing, response codes, the body decoder, and LIST/UIDL listings
  * read from a socketpair.
  */

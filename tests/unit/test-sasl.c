@@ -1,4 +1,8 @@
 /*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
+/*
  * The base64 of SASL: strict decoding of server challenges (padded, no
  * whitespace, nothing outside the alphabet) and encoding round trips.
  */

@@ -1,3 +1,7 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
 /* The UIDL cache: journal, reload, torn records, pruning, compaction. */
 
 #include "config.h"

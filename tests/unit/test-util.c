@@ -1,3 +1,7 @@
+/*
+ * SPDX-License-Identifier: ISC
+ * Copyright (c) 2026 The pullmail authors
+ */
 /* Word splitting, sizes for people, paths, escaping. */
 
 #include "config.h"

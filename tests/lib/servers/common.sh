@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # common.sh - what the server adapters share (bash, sourced after PROG and
 # PYTHON3 are set): errors, paths, the processes of an instance, waiting
 # for a greeting, free ids, the inetd.py listener, and the subcommand

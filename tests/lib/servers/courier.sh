@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # courier.sh - a private, throw-away Courier pop3d for pullmail's tests
 # (issue 10; the interface is tests/lib/servers/README).
 #

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # cyrus.sh - a private, throw-away Cyrus pop3d for pullmail's tests (issue 10).
 #
 #   cyrus.sh packages          Debian packages to apt-get install normally

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # dovecot.sh - the Dovecot adapter of the server suite (see README here): a
 # thin wrapper over tests/lib/dovecot.sh, which runs the instance in
 # DIR/dovecot (its own env, with the POP3_* names, stays there); DIR/env

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 """A minimal inetd for the test suite's POP3 servers that run one process
 per connection (tests/lib/servers/README).
 

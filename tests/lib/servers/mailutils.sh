@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # mailutils.sh - a private GNU Mailutils pop3d for pullmail's tests
 # (interface: tests/lib/servers/README).
 #

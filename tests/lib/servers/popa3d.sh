@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: ISC
+# Copyright (c) 2026 The pullmail authors
 # popa3d.sh - a private popa3d for pullmail's tests (interface:
 # tests/lib/servers/README).
 #
