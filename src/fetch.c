@@ -960,7 +960,7 @@ fetch_session(struct account *a, const char *statedir,
 		if (uidl_open(&s.cache, path, &s.err) == -1 ||
 		    deliver_open(&s.dlv, a, statedir, &s.err) == -1)
 			goto out;
-		s.per_msg = s.dlv.ops != &maildir_ops;
+		s.per_msg = !deliver_batched(&s.dlv);
 		xasprintf(&s.damaged_dir, "%s/%s.damaged", statedir, a->name);
 	}
 	/* EXTERNAL logs in by the client certificate: no password. */
