@@ -84,6 +84,11 @@ static const struct key keys[] = {
 	{ "max_bytes",		K_SIZE,	OFF(max_bytes) },
 	{ "max_sessions",	K_COUNT, OFF(max_sessions) },
 	{ NULL,			K_STR,	0 },	/* deliver_backends' keys */
+	{ "deliver_to",		K_STR,	OFF(deliver_to) },
+	{ "smtp_tls",		K_AUTOBOOL, OFF(smtp_tls) },
+	{ "smtp_ca_file",	K_FILE,	OFF(smtp_ca_file) },
+	{ "smtp_user",		K_STR,	OFF(smtp_user) },
+	{ "smtp_password_command", K_CMD, OFF(smtp_password_command) },
 	{ "received_header",	K_BOOL,	OFF(received_header) },
 	{ "mbox_lock_timeout",	K_SECS,	OFF(mbox_lock_timeout) },
 	{ "mda_timeout",	K_SECS,	OFF(mda_timeout) },
@@ -935,6 +940,9 @@ account_free(struct account *a)
 	for (i = 0; deliver_backends[i] != NULL; i++)
 		free(*(char **)((char *)a + deliver_backends[i]->acct_off));
 	free(a->deliver_to);
+	free(a->smtp_ca_file);
+	free(a->smtp_user);
+	free(a->smtp_password_command);
 	free(a);
 }
 
@@ -951,6 +959,7 @@ account_build(dictionary *d, const char *sect, const char *path,
 	a->tls = TLSM_IMPLICIT;
 	a->tls_min = 12;
 	a->pipelining = -1;
+	a->smtp_tls = -1;
 	a->timeout = 60;
 	a->received_header = 1;
 	a->mbox_lock_timeout = 30;

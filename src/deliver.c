@@ -43,6 +43,8 @@ const struct deliver_backend *const deliver_backends[] = {
 	&maildir_backend,
 	&mbox_backend,
 	&mda_backend,
+	&lmtp_backend,
+	&smtp_backend,
 	NULL
 };
 
@@ -222,12 +224,12 @@ deliver_close(struct deliver *d)
 
 /*
  * The envelope sender from a message's Return-Path header (searched in
- * the first HEADER_PEEK bytes), or "MAILER-DAEMON". Only a plain address is
+ * the first HEADER_PEEK bytes), or "MAILER-DAEMON" (deliver_sender_parse). Only a plain address is
  * accepted: no blanks, no control characters, no quotes; anything else
  * falls back, so a hostile header cannot forge an mbox From_ line.
  */
-char *
-deliver_sender_parse(const char *h, size_t len)
+static char *
+sender_parse(const char *h, size_t len, const char *fallback)
 {
 	const char	*p = h, *end = h + len, *nl, *v, *lt, *gt, *q;
 	size_t		 n;
@@ -255,7 +257,13 @@ deliver_sender_parse(const char *h, size_t len)
 		p = nl + 1;
 	}
 fallback:
-	return xstrdup("MAILER-DAEMON");
+	return xstrdup(fallback);
+}
+
+char *
+deliver_sender_parse(const char *h, size_t len)
+{
+	return sender_parse(h, len, "MAILER-DAEMON");
 }
 
 /* The envelope sender of the message in a spool file. */
@@ -284,6 +292,23 @@ deliver_local_user(void)
 	if ((u = getenv("USER")) != NULL)
 		return u;
 	return "unknown";
+}
+
+/*
+ * The envelope sender for LMTP and SMTP: the Return-Path's address, as
+ * for an mbox (the same checks), or "" (MAIL FROM:<>) without a usable one.
+ */
+char *
+deliver_envelope_sender(int fd)
+{
+	char	*buf, *s;
+	ssize_t	 n;
+
+	buf = xmalloc(HEADER_PEEK);
+	n = pread(fd, buf, HEADER_PEEK, 0);
+	s = sender_parse(buf, n > 0 ? (size_t)n : 0, "");
+	free(buf);
+	return s;
 }
 
 /* "EX_NOUSER" for 67, and so on; "" for a status sysexits.h does not name. */

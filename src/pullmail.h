@@ -96,7 +96,11 @@ struct account {
 	char			*mda;
 	char			*lmtp;
 	char			*smtp;
-	char			*deliver_to;	/* lmtp, smtp: the recipient */
+	char			*deliver_to;	/* lmtp, smtp: the recipients */
+	int			 smtp_tls;	/* -1 auto (non-local), 0, 1 */
+	char			*smtp_ca_file;
+	char			*smtp_user;	/* AUTH PLAIN as this user */
+	char			*smtp_password_command;
 	int			 received_header;
 	int			 mbox_lock_timeout; /* seconds */
 	int			 mda_timeout;	/* seconds */
@@ -476,6 +480,8 @@ struct deliver {
 	int		 fd;		/* the message being written (readable) */
 	uint64_t	 size;
 	int		 dirty;		/* committed but not yet synced */
+	int		 rejected;	/* commit failed for this message alone:
+					   the next one may go on */
 	void		*priv;		/* the backend's own state */
 };
 
@@ -506,6 +512,7 @@ int	 deliver_spool_open(struct deliver *, const char *, struct pm_err *);
 int	 deliver_spool_begin(struct deliver *, struct pm_err *);
 char	*deliver_sender(int);
 char	*deliver_sender_parse(const char *, size_t);
+char	*deliver_envelope_sender(int);
 const char *deliver_local_user(void);
 extern const struct deliver_backend maildir_backend;
 extern const struct deliver_backend mbox_backend;
