@@ -3,7 +3,7 @@
 # Debian 12 (as root, or through sudo).
 set -eu
 PKGS="build-essential autoconf automake pkg-config libssl-dev libbsd-dev
-libiniparser-dev dovecot-pop3d python3 openssl procmail maildrop faketime
+libiniparser-dev dovecot-pop3d dovecot-lmtpd python3 openssl procmail maildrop faketime
 clang libclang-rt-14-dev strace tmux"
 if [ "$(id -u)" -eq 0 ]; then
 	SUDO=

@@ -89,6 +89,7 @@ static const struct key keys[] = {
 	{ "smtp_ca_file",	K_FILE,	OFF(smtp_ca_file) },
 	{ "smtp_user",		K_STR,	OFF(smtp_user) },
 	{ "smtp_password_command", K_CMD, OFF(smtp_password_command) },
+	{ "allow_8bit_headers",	K_BOOL,	OFF(allow_8bit_headers) },
 	{ "received_header",	K_BOOL,	OFF(received_header) },
 	{ "mbox_lock_timeout",	K_SECS,	OFF(mbox_lock_timeout) },
 	{ "mda_timeout",	K_SECS,	OFF(mda_timeout) },

@@ -107,18 +107,17 @@ split_hostport(const char *v, int need_port, char **host, char **port)
 			return "an IPv6 address goes in [ ]";
 		*host = colon ? xstrndup(v, colon - v) : xstrdup(v);
 	}
+	if (colon == NULL && need_port) {
+		free(*host);
+		*host = NULL;
+		return "expected a unix socket (an absolute path) or HOST:PORT";
+	}
 	if (**host == '\0')
 		goto bad;
 	for (p = *host; *p != '\0'; p++)
 		if (!isalnum((unsigned char)*p) && strchr(".-_:", *p) == NULL)
 			goto bad;
 	if (colon == NULL) {
-		if (need_port) {
-			free(*host);
-			*host = NULL;
-			return "expected a unix socket (an absolute path) or "
-			    "HOST:PORT";
-		}
 		*port = xstrdup("25");
 		return NULL;
 	}
@@ -646,10 +645,11 @@ smtp_commit(struct deliver *d, struct pm_err *err)
 again:
 	if (!s->up && smtp_connect(d, err) == -1)
 		goto out;
-	if (head8 && !s->smtputf8) {
+	if (head8 && !s->smtputf8 && !d->acct->allow_8bit_headers) {
 		err_set(err, EX_IOERR, "%s: the message has 8-bit bytes in its "
 		    "header, and the server does not offer SMTPUTF8: not sent, "
-		    "the message stays on the server", s->label);
+		    "the message stays on the server (allow_8bit_headers = yes "
+		    "sends it all the same)", s->label);
 		d->rejected = 1;
 		goto out;
 	}
@@ -661,24 +661,11 @@ again:
 		goto out;
 	}
 	smtp_send(s, "MAIL FROM:<%s>%s%s", sender, body8 ? " BODY=8BITMIME" :
-	    "", head8 ? " SMTPUTF8" : "");
+	    "", head8 && s->smtputf8 ? " SMTPUTF8" : "");
 	if (!s->pipelining) {
-		if (smtp_flush(s, err) == -1)
-			goto out;
-		if ((code = smtp_reply(s, 0, err)) == -1) {
-			/*
-			 * The server went away while we were idle (a timeout
-			 * during a long download): nothing was sent for this
-			 * message yet, so once more on a new connection.
-			 */
-			if (!retried++) {
-				log_info("%s: %s: connection lost, connecting "
-				    "again", d->acct->name, s->label);
-				err_clear(err);
-				goto again;
-			}
-			goto out;
-		}
+		if (smtp_flush(s, err) == -1 ||
+		    (code = smtp_reply(s, 0, err)) == -1)
+			goto lost;
 		if (code != 250) {
 			refused(d, "MAIL FROM refused", err);
 			goto fail;
@@ -701,19 +688,15 @@ again:
 		rcpt_ok[i] = 1;
 	}
 	smtp_send(s, "DATA");
-	if (smtp_flush(s, err) == -1)
+	if (smtp_flush(s, err) == -1) {
+		if (s->pipelining)
+			goto lost;
 		goto out;
+	}
 	if (s->pipelining) {
 		/* The replies in order: MAIL, each RCPT, DATA. */
-		if ((code = smtp_reply(s, 0, err)) == -1) {
-			if (!retried++ && s->c.eof) {
-				log_info("%s: %s: connection lost, connecting "
-				    "again", d->acct->name, s->label);
-				err_clear(err);
-				goto again;
-			}
-			goto out;
-		}
+		if ((code = smtp_reply(s, 0, err)) == -1)
+			goto lost;
 		if (code != 250)
 			refused(d, "MAIL FROM refused", err);
 		for (i = 0; i < s->nrcpt && s->up; i++) {
@@ -775,6 +758,21 @@ again:
 		goto out;	/* no RSET needed: the transaction is over */
 	}
 	rv = 0;
+	goto out;
+lost:
+	/*
+	 * The connection failed before the server answered MAIL: it went
+	 * away while we were idle (an idle timeout during a long download),
+	 * and nothing of this message was accepted: once more, on a new
+	 * connection.
+	 */
+	if (!retried++ && err->status == EX_TEMPFAIL) {
+		log_info("%s: %s: %s; connecting again", d->acct->name,
+		    s->label, err->msg);
+		err_clear(err);
+		smtp_drop(s);
+		goto again;
+	}
 	goto out;
 fail:
 	smtp_rset(s);

@@ -101,6 +101,7 @@ struct account {
 	char			*smtp_ca_file;
 	char			*smtp_user;	/* AUTH PLAIN as this user */
 	char			*smtp_password_command;
+	int			 allow_8bit_headers; /* without SMTPUTF8 */
 	int			 received_header;
 	int			 mbox_lock_timeout; /* seconds */
 	int			 mda_timeout;	/* seconds */

@@ -1,0 +1,114 @@
+#!/bin/bash
+# smtp.sh - delivery over SMTP to tests/lib/fakesmtp.py: EHLO once a run,
+# the one 250 after the final dot, 4xx/5xx/dropped connection then a clean
+# run, AUTH PLAIN (the password never logged), STARTTLS verified against
+# smtp_ca_file (a wrong CA refused, no STARTTLS refused).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/smtplib.sh"
+
+start_server	# for its test CA and server certificate (CN localhost)
+"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$EXPECTED" --count 6 --seed 11 >/dev/null ||
+	bail_out "genmail.py failed"
+FAKE_MAIL=$EXPECTED
+SECRET=s3cret-Smtp-Pass-9
+
+# smtp_config HOST [KEY=VALUE...]: the fakepop account, delivering to
+# fakesmtp at HOST:$SMTP_PORT
+smtp_config() {
+	local host=$1
+	shift
+	write_config none "$FAKE_PORT" 127.0.0.1 user=u 'password="p"' \
+		allow_plaintext=yes -maildir "smtp=$host:$SMTP_PORT" \
+		deliver_to=joe@example.org "$@"
+}
+
+fake_start
+smtp_start
+smtp_config 127.0.0.1
+run_pm
+is "$PM_RC" 0 "SMTP: exit 0" || show_pm
+ok "SMTP: all six exactly once, byte for byte" out_check
+is "$(count_files "$FAKE_SRV")" 0 "SMTP: the server empty"
+is "$(tlog_count "C: EHLO")" 1 "SMTP: one EHLO for the run"
+is "$(tlog_count "C: LHLO")" 0 "SMTP: no LHLO"
+is "$(tlog_count "RCPT TO:<joe@example.org>")" 6 "SMTP: deliver_to is the recipient"
+is "$(violations)" "" "SMTP: no protocol violation"
+
+# case DESC FAULT RC LEFT GOT MESSAGE: then a clean run
+case_run() {
+	local desc=$1 fault=$2 rc=$3 left=$4 got=$5 msg=$6
+	fake_start
+	smtp_start --fault "$fault"
+	smtp_config 127.0.0.1
+	run_pm
+	is "$PM_RC" "$rc" "$desc: exit $rc" || show_pm
+	is "$(count_files "$FAKE_SRV")" "$left" "$desc: $left left on the server"
+	is "$(maildir_count "$SMTP_OUT")" "$got" "$desc: $got accepted"
+	contains "$PM_ERR" "$msg" "$desc: says so"
+	run_pm
+	is "$PM_RC" 0 "$desc: then a clean run" || show_pm
+	ok "$desc: every message exactly once" out_check
+	is "$(count_files "$FAKE_SRV")" 0 "$desc: the server empty"
+}
+case_run "after the dot 452" dot=452@2 75 1 5 "refused after the final dot: 452"
+case_run "after the dot 554" dot=554@3 74 1 5 "refused after the final dot: 554"
+case_run "EHLO 421" hello=421 75 6 0 "EHLO refused: 421"
+case_run "dropped mid-DATA" drop-mid-data=2 75 6 1 "connection closed"
+case_run "no PIPELINING" no-pipelining 0 0 6 ""
+
+# AUTH PLAIN, the password from smtp_password_command
+fake_start
+smtp_start --auth "mailer:$SECRET"
+smtp_config 127.0.0.1 smtp_user=mailer "smtp_password_command=echo $SECRET"
+run_pm -vv
+is "$PM_RC" 0 "AUTH PLAIN: exit 0" || show_pm
+ok "AUTH PLAIN: logged in as smtp_user" grep -q "^S: AUTH ok mailer" "$SMTP_LOG"
+ok "AUTH PLAIN: all six" out_check
+lacks "$PM_ERR" "$SECRET" "AUTH PLAIN: the password is not in the trace"
+lacks "$PM_ERR" "$(printf '\0mailer\0%s' "$SECRET" | base64)" \
+	"AUTH PLAIN: nor its base64"
+contains "$PM_ERR" "> AUTH PLAIN ***" "AUTH PLAIN: the trace shows ***"
+fake_start
+smtp_start --auth "mailer:$SECRET"
+smtp_config 127.0.0.1 smtp_user=mailer "smtp_password_command=echo wrong"
+run_pm
+is "$PM_RC" 77 "AUTH PLAIN, wrong password: exit 77"
+is "$(count_files "$FAKE_SRV")" 6 "AUTH PLAIN, wrong password: nothing fetched"
+ok "AUTH PLAIN, wrong password: POP3 not logged in to" eval '! grep -q "^C: USER" "$FAKE_LOG"'
+
+# STARTTLS, verified
+fake_start
+smtp_start --tls-cert "$SERVER/tls/server.pem" --tls-key "$SERVER/tls/server.key"
+smtp_config localhost smtp_tls=yes "smtp_ca_file=$CA_FILE"
+run_pm
+is "$PM_RC" 0 "STARTTLS: exit 0" || show_pm
+ok "STARTTLS: TLS began" grep -q "^S: TLS" "$SMTP_LOG"
+ok "STARTTLS: all six" out_check
+is "$(tlog_count "C: EHLO")" 2 "STARTTLS: EHLO again after it"
+fake_start
+smtp_start --tls-cert "$SERVER/tls/server.pem" --tls-key "$SERVER/tls/server.key"
+smtp_config localhost smtp_tls=yes "smtp_ca_file=$OTHER_CA_FILE"
+run_pm
+is "$PM_RC" 77 "STARTTLS, unknown CA: exit 77"
+is "$(maildir_count "$SMTP_OUT")" 0 "STARTTLS, unknown CA: nothing sent"
+is "$(tlog_count "C: MAIL")" 0 "STARTTLS, unknown CA: no MAIL"
+fake_start
+smtp_start
+smtp_config localhost smtp_tls=yes
+run_pm
+is "$PM_RC" 77 "smtp_tls = yes, no STARTTLS offered: exit 77"
+contains "$PM_ERR" "does not offer STARTTLS" "smtp_tls = yes, no STARTTLS: says so"
+is "$(tlog_count "C: MAIL")" 0 "smtp_tls = yes, no STARTTLS: nothing sent in plain text"
+
+# configuration: a bare host is port 25
+write_config none 1 127.0.0.1 -maildir "smtp=mail.example.org"
+run_pm --dump-config
+is "$PM_RC" 0 "smtp = HOST: loads"
+contains "$PM_OUT" "smtp = mail.example.org" "smtp = HOST: --dump-config shows it"
+write_config none 1 127.0.0.1 -maildir "smtp=mail.example.org:99999"
+run_pm --dump-config
+is "$PM_RC" 78 "smtp = HOST:99999: configuration error"
+contains "$PM_ERR" "[test] smtp: not a port number" "smtp = HOST:99999: says why"
+
+done_testing
