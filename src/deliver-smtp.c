@@ -501,7 +501,7 @@ smtp_connect(struct deliver *d, struct pm_err *err)
 		if (smtp_starttls(s, a, err) == -1)
 			return -1;
 	}
-	if (a->smtp_user != NULL && smtp_auth(s, a, err) == -1)
+	if (!s->lmtp && a->smtp_user != NULL && smtp_auth(s, a, err) == -1)
 		return -1;
 	s->up = 1;
 	return 0;

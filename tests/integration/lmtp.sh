@@ -241,6 +241,26 @@ is "$PM_RC" 0 "kill -9: then a clean run"
 ok "kill -9: every message exactly once" out_check
 is "$(count_files "$FAKE_SRV")" 0 "kill -9: the server empty"
 
+# kill -9 once the server has taken message 4 but before its 250: the one
+# duplicate the no-loss rule allows (as for an MDA killed after its exit)
+fake_start
+smtp_start --lmtp --unix --fault pause-after-dot=4
+lmtp_config
+(cd "$T" && exec env -u XDG_CONFIG_HOME HOME="$PM_HOME" XDG_STATE_HOME="$PM_STATE" \
+	"$PULLMAIL" </dev/null >"$T/pm.out" 2>"$T/pm.err") &
+pm=$!
+track_pid "$pm"
+ok "kill -9 before the 250: the server stored message 4 and holds its reply" \
+	wait_for 30 grep -q "^S: paused after storing 4" "$SMTP_LOG"
+kill -KILL "$pm"
+wait "$pm" 2>/dev/null
+untrack_pid "$pm"
+run_pm
+is "$PM_RC" 0 "kill -9 before the 250: then a clean run"
+ok "kill -9 before the 250: nothing lost" out_check --allow-duplicates
+is "$(maildir_count "$SMTP_OUT")" 7 "kill -9 before the 250: message 4 twice, nothing else"
+is "$(count_files "$FAKE_SRV")" 0 "kill -9 before the 250: the server empty"
+
 # configuration
 write_config none 1 127.0.0.1 -maildir "lmtp=run/lmtp"
 run_pm --dump-config

@@ -29,6 +29,9 @@ the server's life, K the connections):
   drop-mid-data=N       the connection closed after part of N's data
   pause-mid-data=N      after part of N's data: "S: paused N" logged, then
                         nothing read or sent until the client goes
+  pause-after-dot=N     N stored, then "S: paused after storing N" logged
+                        and its 250 never sent (nothing read or sent
+                        until the client goes)
   drop-idle=N           the connection closed (as an idle timeout) right
                         after N's transaction, before the next command
   no-pipelining         PIPELINING not offered; a command sent before the
@@ -107,7 +110,8 @@ class Server:
                     return None
                 v = code
             elif v.isdigit() and name in ("drop-mid-data", "pause-mid-data",
-                                          "drop-idle", "dot-split"):
+                                          "drop-idle", "dot-split",
+                                          "pause-after-dot"):
                 if int(v) != n:
                     return None
         self.fired.add(name)
@@ -378,6 +382,13 @@ class Server:
                 replies.append((250, "2.0.0 ok"))
         if all(c == 250 for c, _ in replies):
             self.store(body)
+            if self.fault("pause-after-dot", n):
+                # Taken, but the 250 never comes: a duplicate is bounded.
+                self.log("S: paused after storing %d" % n)
+                while True:
+                    d = self.sock.recv(65536)
+                    if not d:
+                        raise Drop()
         out = b"".join(b"%d %s\r\n" % (c, t.encode()) for c, t in replies)
         self.sock.sendall(out)
         self.reset()
