@@ -51,4 +51,8 @@ for a in "$here"/tests/lib/servers/*.sh; do
 	$SUDO env PM_SRVROOT="$PM_SRVROOT" bash "$a" unpack "$PM_SRVROOT" ||
 		{ echo "install-deps.sh: $a unpack failed" >&2; exit 1; }
 done
+# Postfix for smtp.sh: it conflicts with dma (mail-transport-agent), so it
+# is unpacked into $PM_SRVROOT/postfix, never installed.
+$SUDO env PM_SRVROOT="$PM_SRVROOT" bash "$here/tests/lib/postfix.sh" unpack "$PM_SRVROOT" ||
+	{ echo "install-deps.sh: tests/lib/postfix.sh unpack failed" >&2; exit 1; }
 echo "install-deps.sh: dependencies installed"

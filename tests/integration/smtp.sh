@@ -101,6 +101,95 @@ is "$PM_RC" 77 "smtp_tls = yes, no STARTTLS offered: exit 77"
 contains "$PM_ERR" "does not offer STARTTLS" "smtp_tls = yes, no STARTTLS: says so"
 is "$(tlog_count "C: MAIL")" 0 "smtp_tls = yes, no STARTTLS: nothing sent in plain text"
 
+# ============================================== a real MTA: Postfix
+# (unpacked, not installed: tests/lib/postfix.sh), relaying into a Maildir
+# pmta_check SET: Postfix's Maildir against SET, byte for byte, once the
+# header fields Postfix put above pullmail's Received: are checked
+# (Return-Path = the envelope sender, X-Original-To, Delivered-To, its own
+# Received:) and taken off
+pmta_check() {
+	local set=$1 cmp=$T/pmta-cmp rc
+	shift
+	rm -rf "$cmp"
+	"$PYTHON3" - "$POSTFIX_MAILDIR" "$cmp" <<'PY' || return 1
+import os, re, sys
+src, dst = sys.argv[1:3]
+for sub in ("tmp", "new", "cur"):
+    os.makedirs(os.path.join(dst, sub))
+bad = 0
+for sub in ("new", "cur"):
+    for n in sorted(os.listdir(os.path.join(src, sub))):
+        data = open(os.path.join(src, sub, n), "rb").read()
+        i = data.find(b"\nReceived: from 127.0.0.1\n")
+        top, rest = data[:i + 1], data[i + 1:]
+        own = re.search(rb"^Return-Path: *<([^>]*)>", rest, re.M | re.I)
+        want = b"Return-Path: <%s>\nX-Original-To: pmtest@example.org\n" \
+            b"Delivered-To: pmtest@example.org\nReceived: from " % (
+                own.group(1) if own else b"")
+        if i < 0 or not top.startswith(want) or b"(Postfix)" not in top:
+            print("# %s: unexpected header above ours: %r" % (n, top[:200]))
+            bad += 1
+        open(os.path.join(dst, "new", n), "wb").write(rest)
+sys.exit(1 if bad else 0)
+PY
+	MC_OUT=$("$PYTHON3" -S "$TESTLIB/mailcheck.py" --expected "$set" \
+		--maildir "$cmp" --strip-received "$@" 2>&1)
+	rc=$?
+	[ $rc -eq 0 ] || diag "$MC_OUT"
+	return $rc
+}
+
+if [ "$(id -u)" != 0 ]; then
+	skip "Postfix on 127.0.0.1" "Postfix's master needs root"
+else
+	trap '_pm_rc=$?; bash "$TESTLIB/postfix.sh" stop "$T/mta" >/dev/null 2>&1; (exit $_pm_rc); _cleanup' EXIT
+	bash "$TESTLIB/postfix.sh" start "$T/mta" >"$T/mta.log" 2>&1 ||
+		bail_out "could not start Postfix: $(cat "$T/mta.log")"
+	# shellcheck disable=SC1091
+	. "$T/mta/env"
+	rm -rf "$EXPECTED" && mkdir "$EXPECTED"
+	"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$EXPECTED" --count 16 --mix edge >/dev/null ||
+		bail_out "genmail.py failed"
+	"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$EXPECTED" --count 10 --first 17 --seed 5 >/dev/null ||
+		bail_out "genmail.py failed"
+	fake_start
+	write_config none "$FAKE_PORT" 127.0.0.1 user=u 'password="p"' \
+		allow_plaintext=yes -maildir "smtp=127.0.0.1:$POSTFIX_PORT" \
+		"deliver_to=$POSTFIX_RCPT"
+	run_pm
+	is "$PM_RC" 0 "Postfix: exit 0" || show_pm
+	is "$(count_files "$FAKE_SRV")" 0 "Postfix: the server empty"
+	ok "Postfix: the 26 messages reach its Maildir" \
+		wait_for 60 eval '[ "$(maildir_count "$POSTFIX_MAILDIR")" -ge 26 ]'
+	ok "Postfix: each exactly once, byte for byte (the edge mix, 8-bit headers with SMTPUTF8)" \
+		pmta_check "$EXPECTED"
+	# keep: delivered once, left on the server
+	fake_start
+	write_config none "$FAKE_PORT" 127.0.0.1 user=u 'password="p"' \
+		allow_plaintext=yes -maildir "smtp=127.0.0.1:$POSTFIX_PORT" \
+		"deliver_to=$POSTFIX_RCPT" keep=yes
+	run_pm
+	is "$PM_RC" 0 "Postfix, keep: exit 0"
+	run_pm
+	is "$PM_RC" 0 "Postfix, keep, again: exit 0"
+	is "$(count_files "$FAKE_SRV")" 26 "Postfix, keep: the 26 stay on the server"
+	ok "Postfix, keep: 26 more in its Maildir" \
+		wait_for 60 eval '[ "$(maildir_count "$POSTFIX_MAILDIR")" -ge 52 ]'
+	ok "Postfix, keep: each twice in all (once a session), not more" \
+		eval '[ "$(maildir_count "$POSTFIX_MAILDIR")" = 52 ]'
+	# an unknown recipient: 550 at RCPT, every message stays on the server
+	# (three: Postfix slows down after 10 errors, hangs up after 20)
+	mkdir -p "$T/three" && cp "$EXPECTED"/msg-0000[123].eml "$T/three"/
+	FAKE_MAIL=$T/three fake_start
+	write_config none "$FAKE_PORT" 127.0.0.1 user=u 'password="p"' \
+		allow_plaintext=yes -maildir "smtp=127.0.0.1:$POSTFIX_PORT" \
+		"deliver_to=nobody@example.org"
+	run_pm
+	is "$PM_RC" 74 "Postfix, unknown recipient: exit 74"
+	contains "$PM_ERR" "RCPT TO refused: 550" "Postfix, unknown recipient: its 550 shown"
+	is "$(count_files "$FAKE_SRV")" 3 "Postfix, unknown recipient: every message stays"
+fi
+
 # configuration: a bare host is port 25
 write_config none 1 127.0.0.1 -maildir "smtp=mail.example.org"
 run_pm --dump-config
