@@ -2,12 +2,15 @@
  * Delivery to a mail server: LMTP (RFC 2033; Dovecot, Cyrus, Postfix's
  * virtual delivery) over a unix socket or TCP, and SMTP (RFC 5321) to an
  * MTA, with one connection per account run: the greeting and LHLO or EHLO
- * once, then MAIL, RCPT and DATA per message, RSET after a failed one.
+ * once, then MAIL, RCPT and DATA per message (pipelined where PIPELINING
+ * is offered; BDAT, one LAST chunk, instead of DATA where CHUNKING is),
+ * RSET after a failed one.
  *
  * The message is spooled whole first, as for an MDA: nothing reaches the
  * server before it has arrived whole. It is sent as it is in the spool,
  * the very bytes the Maildir backend would write (Received: header
- * included), with CRLF line ends and dot-stuffing on the wire only.
+ * included), with CRLF line ends (and, for DATA, dot-stuffing) on the wire
+ * only.
  *
  * The no-loss rule: a message is delivered (commit returns 0, and only
  * then is its UID recorded and its DELE sent) once the server has accepted
@@ -79,6 +82,7 @@ struct smtp {
 	int		 eightbit;
 	int		 smtputf8;
 	int		 starttls;
+	int		 chunking;	/* BDAT (RFC 3030) */
 	int		 code;		/* of the last reply */
 	char		*text;		/* its first line, made safe */
 };
@@ -287,6 +291,8 @@ smtp_reply(struct smtp *s, int ehlo, struct pm_err *err)
 				s->smtputf8 = 1;
 			else if (strcmp(kw, "STARTTLS") == 0)
 				s->starttls = 1;
+			else if (strcmp(kw, "CHUNKING") == 0)
+				s->chunking = 1;
 		}
 		code = c;
 		first = 0;
@@ -348,6 +354,7 @@ smtp_hello(struct smtp *s, struct pm_err *err)
 		strlcpy(host, "localhost", sizeof(host));
 	host[sizeof(host) - 1] = '\0';
 	s->pipelining = s->eightbit = s->smtputf8 = s->starttls = 0;
+	s->chunking = 0;
 	smtp_send(s, "%s %s", s->lmtp ? "LHLO" : "EHLO", host);
 	if (smtp_flush(s, err) == -1 || (code = smtp_reply(s, 1, err)) == -1)
 		return -1;
@@ -509,10 +516,11 @@ smtp_connect(struct deliver *d, struct pm_err *err)
 
 /*
  * What the message in the spool needs: 8BITMIME for any byte over 127 (or
- * a NUL), SMTPUTF8 for one in the header. Returns -1 on a read error.
+ * a NUL), SMTPUTF8 for one in the header; and its size on the wire with
+ * CRLF line ends (for BDAT). Returns -1 on a read error.
  */
 static int
-spool_scan(int fd, int *body8, int *head8)
+spool_scan(int fd, int *body8, int *head8, off_t *wire)
 {
 	unsigned char	 buf[SPOOL_CHUNK];
 	off_t		 off = 0;
@@ -520,6 +528,7 @@ spool_scan(int fd, int *body8, int *head8)
 	int		 inhead = 1, bol = 1;
 
 	*body8 = *head8 = 0;
+	*wire = 0;
 	while ((n = pread(fd, buf, sizeof(buf), off)) != 0) {
 		if (n == -1) {
 			if (errno == EINTR)
@@ -536,20 +545,24 @@ spool_scan(int fd, int *body8, int *head8)
 				if (bol)
 					inhead = 0;
 				bol = 1;
+				(*wire)++;
 			} else
 				bol = 0;
 		}
 		off += n;
 	}
+	*wire += off + (off > 0 && !bol ? 2 : 0);
 	return 0;
 }
 
 /*
- * The spool as DATA: CRLF line ends, a '.' doubled at the start of a
- * line, a line end added if the message lacks a final one, then ".".
+ * The spool as DATA (stuff): CRLF line ends, a '.' doubled at the start of
+ * a line, a line end added if the message lacks a final one, then "."; or
+ * as the one chunk of BDAT LAST: the same but for the dots (spool_scan
+ * counted its size).
  */
 static int
-send_data(struct smtp *s, int fd, struct pm_err *err)
+send_body(struct smtp *s, int fd, int stuff, struct pm_err *err)
 {
 	char		 in[SPOOL_CHUNK], *out;
 	off_t		 off = 0;
@@ -569,7 +582,7 @@ send_data(struct smtp *s, int fd, struct pm_err *err)
 			return -1;
 		}
 		for (i = 0, o = 0; i < n; i++) {
-			if (bol && in[i] == '.')
+			if (stuff && bol && in[i] == '.')
 				out[o++] = '.';
 			if (in[i] == '\n')
 				out[o++] = '\r';
@@ -584,9 +597,10 @@ send_data(struct smtp *s, int fd, struct pm_err *err)
 		}
 	}
 	free(out);
-	if (!bol)
+	if (!bol && off > 0)
 		conn_queue(&s->c, "\r\n", 2);
-	conn_queue(&s->c, ".\r\n", 3);
+	if (stuff)
+		conn_queue(&s->c, ".\r\n", 3);
 	return smtp_flush(s, err);
 }
 
@@ -632,12 +646,14 @@ smtp_commit(struct deliver *d, struct pm_err *err)
 {
 	struct smtp	*s = SM(d);
 	char		*sender = NULL, what[64];
+	const char	*after;
+	off_t		 wire;
 	size_t		 i, ok = 0, n;
 	int		 body8, head8, code, rv = -1, retried = 0;
 	int		 rcpt_ok[RCPT_MAX], data354 = 0;
 
 	d->rejected = 0;
-	if (spool_scan(d->fd, &body8, &head8) == -1) {
+	if (spool_scan(d->fd, &body8, &head8, &wire) == -1) {
 		err_set(err, EX_IOERR, "spool file: %s", strerror(errno));
 		return -1;
 	}
@@ -687,6 +703,36 @@ again:
 		}
 		rcpt_ok[i] = 1;
 	}
+	if (s->chunking) {
+		/*
+		 * BDAT: the replies to MAIL and RCPT first, so that a message
+		 * refused for one recipient is never sent to the others.
+		 */
+		after = "refused after BDAT";
+		if (s->pipelining) {
+			if (smtp_flush(s, err) == -1 ||
+			    (code = smtp_reply(s, 0, err)) == -1)
+				goto lost;
+			if (code != 250)
+				refused(d, "MAIL FROM refused", err);
+			for (i = 0; i < s->nrcpt && s->up; i++) {
+				if ((code = smtp_reply(s, 0, err)) == -1)
+					goto out;
+				if (code != 250 && code != 251 &&
+				    err->status == 0)
+					refused(d, "RCPT TO refused", err);
+			}
+			if (!s->up)
+				goto out;
+			if (err->status != 0)
+				goto fail;
+		}
+		smtp_send(s, "BDAT %lld LAST", (long long)wire);
+		if (send_body(s, d->fd, 0, err) == -1)
+			goto out;
+		goto replies;
+	}
+	after = s->lmtp ? "refused after DATA" : "refused after the final dot";
 	smtp_send(s, "DATA");
 	if (smtp_flush(s, err) == -1) {
 		if (s->pipelining)
@@ -728,8 +774,9 @@ again:
 		refused(d, "DATA refused", err);
 		goto fail;
 	}
-	if (send_data(s, d->fd, err) == -1)
+	if (send_body(s, d->fd, 1, err) == -1)
 		goto out;
+replies:
 	/* LMTP: a reply for each accepted recipient; SMTP: one. */
 	n = s->lmtp ? s->nrcpt : 1;
 	for (i = 0; i < n; i++) {
@@ -744,8 +791,7 @@ again:
 		if (code == 250)
 			ok++;
 		else if (err->status == 0)
-			refused(d, s->lmtp ? "refused after DATA" :
-			    "refused after the final dot", err);
+			refused(d, after, err);
 		if (!s->up)
 			break;
 	}

@@ -131,11 +131,13 @@ lmtp_config() {
 # DELIVERED accepted, MESSAGE in the errors; then a clean run: all six
 # exactly once, the server empty
 fault_case() {
-	local desc=$1 fault=$2 rc=$3 left=$4 got=$5 msg=${6:-}
+	local desc=$1 fault=$2 rc=$3 left=$4 got=$5 msg=${6:-} f
+	local -a fa=()
 	shift 5
 	[ $# -gt 0 ] && shift
+	for f in ${fault//+/ }; do fa+=(--fault "$f"); done
 	fake_start
-	smtp_start --lmtp --unix --fault "$fault"
+	smtp_start --lmtp --unix "${fa[@]}"
 	lmtp_config "$@"
 	run_pm
 	is "$PM_RC" "$rc" "$desc: exit $rc" || show_pm
@@ -171,6 +173,25 @@ fault_case "no PIPELINING" no-pipelining 0 0 6
 fault_case "two recipients, one refuses after the dot" dot-split=2 75 1 5 \
 	"1 of 2 recipients accepted the message" "deliver_to=joe ann"
 LEFT_AFTER=6 fault_case "keep, MAIL 452" mail=452@2 75 6 5 "MAIL FROM refused: 452" keep=yes
+
+# CHUNKING (RFC 3030): one BDAT LAST chunk, no dot-stuffing, sent only
+# once MAIL and RCPT are answered
+AFTER_FIRST='ok "BDAT used" eval "[ \$(tlog_count \"C: BDAT\") -gt 0 ]"' \
+	fault_case "BDAT, refused 452 after it" chunking+dot=452@2 75 1 5 "refused after BDAT: 452"
+fault_case "BDAT, RCPT 550" chunking+rcpt=550@3 74 1 5 "RCPT TO refused"
+fault_case "BDAT, MAIL 421" chunking+mail=421@2 75 6 1 "MAIL FROM refused: 421"
+fault_case "BDAT, dropped mid-chunk" chunking+drop-mid-data=3 75 6 2 "connection closed"
+fault_case "BDAT, no PIPELINING" chunking+no-pipelining 0 0 6
+fault_case "BDAT, two recipients, one refuses" chunking+dot-split=2 75 1 5 \
+	"1 of 2 recipients accepted the message" "deliver_to=joe ann"
+rm -rf "$T/edge" && mkdir "$T/edge"
+"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$T/edge" --count 16 --mix edge --first 7 >/dev/null ||
+	bail_out "genmail.py failed"
+cp "$T/edge"/* "$EXPECTED"/
+fault_case "BDAT, the edge mix" chunking 0 0 22
+rm -f "$T/edge"/* && rmdir "$T/edge"
+for f in "$EXPECTED"/msg-000{07..22}.eml; do rm -f "$f"; done
+"$PYTHON3" -S "$TESTLIB/genmail.py" --out "$EXPECTED" --count 6 --seed 7 >/dev/null
 
 # PIPELINING: MAIL, RCPT and DATA in one go
 fake_start

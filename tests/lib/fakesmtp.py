@@ -36,6 +36,8 @@ the server's life, K the connections):
                         after N's transaction, before the next command
   no-pipelining         PIPELINING not offered; a command sent before the
                         reply to the one before is a violation
+  chunking              CHUNKING offered: BDAT SIZE [LAST] taken (the
+                        DATA faults above apply to it alike)
   no-8bitmime  no-smtputf8
                         not offered; a message using them is a violation
 
@@ -216,6 +218,8 @@ class Server:
                     caps.append("8BITMIME")
                 if "no-smtputf8" not in self.flags:
                     caps.append("SMTPUTF8")
+                if "chunking" in self.flags:
+                    caps.append("CHUNKING")
                 if self.a.tls_cert and not self.tls:
                     caps.append("STARTTLS")
                 if self.a.auth:
@@ -256,6 +260,8 @@ class Server:
                 self.rcpt(line)
             elif verb == b"DATA":
                 self.data()
+            elif verb == b"BDAT":
+                self.bdat(line)
             elif verb == b"RSET":
                 self.check_order("RSET")
                 self.reset()
@@ -274,6 +280,7 @@ class Server:
         self.mailn = 0
         self.params = b""
         self.failed = False
+        self.chunk = None
 
     def mail(self, line):
         self.check_order("MAIL")
@@ -356,6 +363,10 @@ class Server:
             if line.startswith(b"."):
                 line = line[1:]
             body += line[:-2] + b"\n"
+        self.finish(n, body)
+
+    def finish(self, n, body):
+        """The message is whole: check it, reply, store it if accepted."""
         if any(b >= 0x80 for b in body):
             if "no-8bitmime" in self.flags:
                 self.log("V: 8-bit data sent to a server without 8BITMIME")
@@ -396,6 +407,50 @@ class Server:
             raise Drop()
         if self.fault("drop-idle", n):
             raise Drop()
+
+    def bdat(self, line):
+        """BDAT SIZE [LAST]: SIZE octets, CRLF line ends, no dots."""
+        parts = line.split()
+        if len(parts) not in (2, 3) or not parts[1].isdigit() or \
+                (len(parts) == 3 and parts[2].upper() != b"LAST"):
+            self.reply(501, "syntax")
+            raise Drop()
+        size, last = int(parts[1]), len(parts) == 3
+        n = self.mailn
+        if "chunking" not in self.flags:
+            self.log("V: BDAT to a server without CHUNKING")
+        drop = self.fault("drop-mid-data", n)
+        pause = self.fault("pause-mid-data", n)
+        if self.chunk is None:
+            self.chunk = bytearray()
+        got = 0
+        while got < size:
+            if not self.buf:
+                d = self.sock.recv(65536)
+                if not d:
+                    raise Drop()
+                self.buf += d
+            k = min(size - got, len(self.buf))
+            self.chunk += self.buf[:k]
+            self.buf = self.buf[k:]
+            got += k
+            if (drop or pause) and got > 200:
+                if drop:
+                    raise Drop()
+                self.log("S: paused %d" % n)
+                while True:
+                    if not self.sock.recv(65536):
+                        raise Drop()
+        if not last:
+            self.reply(250, "chunk ok")
+            return
+        data, self.chunk = bytes(self.chunk), None
+        if self.sender is None or not self.rcpts:
+            self.reply(503, "no valid recipients")
+            return
+        if data.replace(b"\r\n", b"").count(b"\n"):
+            self.log("V: a bare LF in BDAT")
+        self.finish(n, data.replace(b"\r\n", b"\n"))
 
     def readraw(self):
         while b"\n" not in self.buf:
