@@ -60,7 +60,8 @@ case_run "no PIPELINING" no-pipelining 0 0 6 ""
 # AUTH PLAIN, the password from smtp_password_command
 fake_start
 smtp_start --auth "mailer:$SECRET"
-smtp_config 127.0.0.1 smtp_user=mailer "smtp_password_command=echo $SECRET"
+(umask 077 && printf '%s\n' "$SECRET" >"$T/smtp-pass")
+smtp_config 127.0.0.1 smtp_user=mailer "smtp_password_command=cat $T/smtp-pass"
 run_pm -vv
 is "$PM_RC" 0 "AUTH PLAIN: exit 0" || show_pm
 ok "AUTH PLAIN: logged in as smtp_user" grep -q "^S: AUTH ok mailer" "$SMTP_LOG"
