@@ -116,6 +116,7 @@ is "$(server_count)" 2 "unknown recipient: both new messages stay on the server 
 rm -rf "$EXPECTED" && mkdir "$EXPECTED"
 "$PYTHON3" -S "$TESTLIB/genmail.py" --out "$EXPECTED" --count 6 --seed 7 >/dev/null ||
 	bail_out "genmail.py failed"
+# shellcheck disable=SC2034 # read by lib.sh's fake_start
 FAKE_MAIL=$EXPECTED
 
 # lmtp_config [KEY=VALUE...]: the fakepop account, delivering to fakesmtp

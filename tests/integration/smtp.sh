@@ -10,6 +10,7 @@
 start_server	# for its test CA and server certificate (CN localhost)
 "$PYTHON3" -S "$TESTLIB/genmail.py" --out "$EXPECTED" --count 6 --seed 11 >/dev/null ||
 	bail_out "genmail.py failed"
+# shellcheck disable=SC2034 # read by lib.sh's fake_start
 FAKE_MAIL=$EXPECTED
 SECRET=s3cret-Smtp-Pass-9
 
@@ -143,6 +144,7 @@ PY
 if [ "$(id -u)" != 0 ]; then
 	skip "Postfix on 127.0.0.1" "Postfix's master needs root"
 else
+	# shellcheck disable=SC2154 # _pm_rc is set in the trap itself
 	trap '_pm_rc=$?; bash "$TESTLIB/postfix.sh" stop "$T/mta" >/dev/null 2>&1; (exit $_pm_rc); _cleanup' EXIT
 	bash "$TESTLIB/postfix.sh" start "$T/mta" >"$T/mta.log" 2>&1 ||
 		bail_out "could not start Postfix: $(cat "$T/mta.log")"

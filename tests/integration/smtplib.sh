@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # smtplib.sh - helpers shared by lmtp.sh and smtp.sh (sourced after lib.sh)
 #
 #   smtp_start [--lmtp] [--unix] [FAKESMTP-ARG...]
