@@ -180,6 +180,26 @@ else
 		wait_for 60 eval '[ "$(maildir_count "$POSTFIX_MAILDIR")" -ge 52 ]'
 	ok "Postfix, keep: each twice in all (once a session), not more" \
 		eval '[ "$(maildir_count "$POSTFIX_MAILDIR")" = 52 ]'
+	ok "Postfix: the messages went as BDAT (it offers CHUNKING)" \
+		grep -q "bdat=" "$POSTFIX_LOG"
+	# DATA and dot-stuffing, to a Postfix without CHUNKING
+	bash "$TESTLIB/postfix.sh" stop "$T/mta"
+	POSTFIX_DISCARD_EHLO=chunking bash "$TESTLIB/postfix.sh" start "$T/mta" >"$T/mta.log" 2>&1 ||
+		bail_out "could not start Postfix: $(cat "$T/mta.log")"
+	# shellcheck disable=SC1091
+	. "$T/mta/env"
+	fake_start
+	write_config none "$FAKE_PORT" 127.0.0.1 user=u 'password="p"' \
+		allow_plaintext=yes -maildir "smtp=127.0.0.1:$POSTFIX_PORT" \
+		"deliver_to=$POSTFIX_RCPT"
+	run_pm
+	is "$PM_RC" 0 "Postfix without CHUNKING: exit 0" || show_pm
+	ok "Postfix without CHUNKING: the 26 messages reach its Maildir" \
+		wait_for 60 eval '[ "$(maildir_count "$POSTFIX_MAILDIR")" -ge 26 ]'
+	ok "Postfix without CHUNKING: each exactly once, byte for byte (DATA, dot-stuffed)" \
+		pmta_check "$EXPECTED"
+	ok "Postfix without CHUNKING: DATA, not BDAT" \
+		eval 'grep -q " data=" "$POSTFIX_LOG" && ! grep -q "bdat=" "$POSTFIX_LOG"'
 	# an unknown recipient: 550 at RCPT, every message stays on the server
 	# (three: Postfix slows down after 10 errors, hangs up after 20)
 	mkdir -p "$T/three" && cp "$EXPECTED"/msg-0000[123].eml "$T/three"/

@@ -13,6 +13,9 @@
 #                            mail goes), POSTFIX_LOG
 #   postfix.sh stop DIR      stop it (harmless if not running)
 #
+# POSTFIX_DISCARD_EHLO=chunking in start's environment: Postfix does not
+# offer CHUNKING (smtpd_discard_ehlo_keywords), so clients send DATA.
+#
 # Root only (Postfix's master runs as root; its daemons as the mail_owner,
 # here the existing system user dovecot, the mail as nobody). Everything
 # lives in a directory of its own in /tmp (DIR/postfix links to it), since
@@ -136,6 +139,7 @@ biff = no
 queue_run_delay = 1s
 minimal_backoff_time = 1s
 maximal_backoff_time = 2s
+smtpd_discard_ehlo_keywords = ${POSTFIX_DISCARD_EHLO:-}
 EOF
 		rc=0
 		pf "$area" start >"$area/start.log" 2>&1 </dev/null || rc=$?
