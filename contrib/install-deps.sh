@@ -5,7 +5,7 @@
 # Debian 12 (as root, or through sudo).
 set -eu
 PKGS="build-essential autoconf automake pkg-config libssl-dev libbsd-dev
-libiniparser-dev dovecot-pop3d python3 openssl procmail maildrop faketime
+libiniparser-dev dovecot-pop3d dovecot-lmtpd python3 openssl procmail maildrop faketime
 clang libclang-rt-14-dev strace tmux
 mpop fetchmail getmail6"
 # tests/integration/install.sh (systemd-analyze, zsh, bash-completion, man)
@@ -57,4 +57,8 @@ for a in "$here"/tests/lib/servers/*.sh; do
 	$SUDO env PM_SRVROOT="$PM_SRVROOT" bash "$a" unpack "$PM_SRVROOT" ||
 		{ echo "install-deps.sh: $a unpack failed" >&2; exit 1; }
 done
+# Postfix for smtp.sh: it conflicts with dma (mail-transport-agent), so it
+# is unpacked into $PM_SRVROOT/postfix, never installed.
+$SUDO env PM_SRVROOT="$PM_SRVROOT" bash "$here/tests/lib/postfix.sh" unpack "$PM_SRVROOT" ||
+	{ echo "install-deps.sh: tests/lib/postfix.sh unpack failed" >&2; exit 1; }
 echo "install-deps.sh: dependencies installed"

@@ -87,9 +87,13 @@ static const struct key keys[] = {
 	{ "max_messages",	K_COUNT, OFF(max_messages) },
 	{ "max_bytes",		K_SIZE,	OFF(max_bytes) },
 	{ "max_sessions",	K_COUNT, OFF(max_sessions) },
-	{ "maildir",		K_PATH,	OFF(maildir) },
-	{ "mbox",		K_PATH,	OFF(mbox) },
-	{ "mda",		K_CMD,	OFF(mda) },
+	{ NULL,			K_STR,	0 },	/* deliver_backends' keys */
+	{ "deliver_to",		K_STR,	OFF(deliver_to) },
+	{ "smtp_tls",		K_AUTOBOOL, OFF(smtp_tls) },
+	{ "smtp_ca_file",	K_FILE,	OFF(smtp_ca_file) },
+	{ "smtp_user",		K_STR,	OFF(smtp_user) },
+	{ "smtp_password_command", K_CMD, OFF(smtp_password_command) },
+	{ "allow_8bit_headers",	K_BOOL,	OFF(allow_8bit_headers) },
 	{ "received_header",	K_BOOL,	OFF(received_header) },
 	{ "mbox_lock_timeout",	K_SECS,	OFF(mbox_lock_timeout) },
 	{ "mda_timeout",	K_SECS,	OFF(mda_timeout) },
@@ -98,7 +102,43 @@ static const struct key keys[] = {
 	{ "pipelining",		K_AUTOBOOL, OFF(pipelining) },
 };
 #undef OFF
-#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+#define NBASE	(sizeof(keys) / sizeof(keys[0]))
+#define NBACKENDS_MAX	16
+
+/*
+ * Every key: the table above with the row that stands for the delivery
+ * backends replaced by one key per backend (deliver_backends), in the
+ * backends' order. Made once, on first use.
+ */
+static struct key	 allkeys[NBASE + NBACKENDS_MAX];
+static size_t		 nallkeys;
+#define NKEYS	(keys_init(), nallkeys)
+
+static size_t
+keys_init(void)
+{
+	static const enum ktype types[] = { K_PATH, K_CMD, K_STR };
+	const struct deliver_backend *b;
+	size_t	 i, j;
+
+	if (nallkeys > 0)
+		return nallkeys;
+	for (i = 0; i < NBASE; i++) {
+		if (keys[i].name != NULL) {
+			allkeys[nallkeys++] = keys[i];
+			continue;
+		}
+		for (j = 0; (b = deliver_backends[j]) != NULL; j++) {
+			if (j == NBACKENDS_MAX)
+				fatalx("too many delivery backends");
+			allkeys[nallkeys].name = b->name;
+			allkeys[nallkeys].type = types[b->arg];
+			allkeys[nallkeys].off = b->acct_off;
+			nallkeys++;
+		}
+	}
+	return nallkeys;
+}
 
 #define SECTION_MAX	64
 
@@ -630,7 +670,7 @@ conf_dump(FILE *f, const struct config *conf, char **names, int nnames)
 			continue;
 		fprintf(f, "\n[%s]\n", a->name);
 		for (i = 0; i < NKEYS; i++) {
-			k = &keys[i];
+			k = &allkeys[i];
 			field = (const char *)a + k->off;
 			switch (k->type) {
 			case K_STR:
@@ -715,8 +755,8 @@ key_find(const char *name)
 	size_t	 i;
 
 	for (i = 0; i < NKEYS; i++)
-		if (strcmp(keys[i].name, name) == 0)
-			return &keys[i];
+		if (strcmp(allkeys[i].name, name) == 0)
+			return &allkeys[i];
 	return NULL;
 }
 
@@ -763,9 +803,9 @@ key_guess(const char *name)
 	size_t		 i, dist, bestd = strlen(name) <= 4 ? 2 : 3;
 
 	for (i = 0; i < NKEYS; i++)
-		if ((dist = distance(name, keys[i].name)) < bestd) {
+		if ((dist = distance(name, allkeys[i].name)) < bestd) {
 			bestd = dist;
-			best = keys[i].name;
+			best = allkeys[i].name;
 		}
 	return best;
 }
@@ -820,58 +860,84 @@ lookup(dictionary *d, const char *sect, const char *key, const char **from)
 }
 
 /*
- * Exactly one of maildir, mbox and mda. An account's own choice overrides
- * the one it would inherit from [defaults]; two in one section is an error
- * naming both.
+ * "maildir, mbox, mda, lmtp or smtp" (sep "or" or "and"): the keys of
+ * deliver_backends, for error messages.
+ */
+static void
+backend_names(char *buf, size_t len, const char *sep)
+{
+	size_t	 i, n;
+
+	for (n = 0; deliver_backends[n] != NULL; n++)
+		;
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			strlcat(buf, i == n - 1 ? sep : ", ", len);
+		strlcat(buf, deliver_backends[i]->name, len);
+	}
+}
+
+/*
+ * Exactly one way of delivery (one key of deliver_backends). An account's
+ * own choice overrides the one it would inherit from [defaults]; two in
+ * one section is an error naming both. The backend then checks its value.
  */
 static int
 delivery_keys(dictionary *d, struct account *a, const char *path,
     const char *sect, struct pm_err *err)
 {
-	static const char *names[3] = { "maildir", "mbox", "mda" };
-	char		**fields[3] = { &a->maildir, &a->mbox, &a->mda };
-	char		  buf[SECTION_MAX + 64];
-	const char	 *set[3], *where = sect;
-	int		  i, n = 0, chosen = -1;
+	const struct deliver_backend *b, *chosen = NULL;
+	char		  buf[SECTION_MAX + 64], names[256];
+	const char	 *set[2], *where = sect, *why;
+	int		  pass, n = 0;
+	size_t		  i;
 
-	for (i = 0; i < 3; i++) {
-		snprintf(buf, sizeof(buf), "%s:%s", sect, names[i]);
-		if (iniparser_getstring(d, buf, NULL) != NULL) {
-			set[n++] = names[i];
-			chosen = i;
-		}
-	}
-	if (n == 0) {
-		where = "defaults";
-		for (i = 0; i < 3; i++) {
-			snprintf(buf, sizeof(buf), "defaults:%s", names[i]);
+	for (pass = 0; pass < 2 && n == 0; pass++) {
+		where = pass == 0 ? sect : "defaults";
+		for (i = 0; (b = deliver_backends[i]) != NULL; i++) {
+			snprintf(buf, sizeof(buf), "%s:%s", where, b->name);
 			if (iniparser_getstring(d, buf, NULL) != NULL) {
-				set[n++] = names[i];
-				chosen = i;
+				if (n < 2)
+					set[n] = b->name;
+				n++;
+				chosen = b;
 			}
 		}
 	}
 	if (n == 0) {
+		backend_names(names, sizeof(names), " or ");
 		err_set(err, EX_CONFIG, "%s: [%s] maildir: missing (where to "
-		    "deliver: set one of maildir, mbox or mda)", path, sect);
+		    "deliver: set one of %s)", path, sect, names);
 		return -1;
 	}
 	if (n > 1) {
-		err_set(err, EX_CONFIG, "%s: [%s] %s, %s: only one of maildir, "
-		    "mbox and mda may be set", path, where, set[0], set[1]);
+		backend_names(names, sizeof(names), " and ");
+		err_set(err, EX_CONFIG, "%s: [%s] %s, %s: only one of %s may "
+		    "be set", path, where, set[0], set[1], names);
 		return -1;
 	}
-	for (i = 0; i < 3; i++)
-		if (i != chosen) {
-			free(*fields[i]);
-			*fields[i] = NULL;
+	for (i = 0; (b = deliver_backends[i]) != NULL; i++)
+		if (b != chosen) {
+			char **f = (char **)((char *)a + b->acct_off);
+
+			free(*f);
+			*f = NULL;
 		}
+	if (chosen->check != NULL &&
+	    (why = chosen->check(deliver_value(a, chosen))) != NULL) {
+		err_set(err, EX_CONFIG, "%s: [%s] %s: %s", path, where,
+		    chosen->name, why);
+		return -1;
+	}
 	return 0;
 }
 
 static void
 account_free(struct account *a)
 {
+	size_t	 i;
+
 	free(a->name);
 	free(a->host);
 	free(a->port);
@@ -884,9 +950,12 @@ account_free(struct account *a)
 	free(a->user);
 	freezero_str(a->password);
 	free(a->password_command);
-	free(a->maildir);
-	free(a->mbox);
-	free(a->mda);
+	for (i = 0; deliver_backends[i] != NULL; i++)
+		free(*(char **)((char *)a + deliver_backends[i]->acct_off));
+	free(a->deliver_to);
+	free(a->smtp_ca_file);
+	free(a->smtp_user);
+	free(a->smtp_password_command);
 	free(a);
 }
 
@@ -903,6 +972,7 @@ account_build(dictionary *d, const char *sect, const char *path,
 	a->tls = TLSM_IMPLICIT;
 	a->tls_min = 12;
 	a->pipelining = -1;
+	a->smtp_tls = -1;
 	a->timeout = 60;
 	a->received_header = 1;
 	a->mbox_lock_timeout = 30;
@@ -910,9 +980,9 @@ account_build(dictionary *d, const char *sect, const char *path,
 	a->password_command_timeout = 60;
 	a->max_sessions = 10;
 	for (i = 0; i < NKEYS; i++) {
-		if ((v = lookup(d, sect, keys[i].name, &from)) == NULL)
+		if ((v = lookup(d, sect, allkeys[i].name, &from)) == NULL)
 			continue;
-		if (set_key(a, &keys[i], v, path, from, err) == -1)
+		if (set_key(a, &allkeys[i], v, path, from, err) == -1)
 			goto fail;
 	}
 	if (a->host == NULL) {

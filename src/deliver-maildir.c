@@ -42,9 +42,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pullmail.h"
+
+/* A Maildir message written to tmp/ and kept open until the batch's sync. */
+struct mdpend {
+	int		 fd;
+	char		*tmpname;
+	uint64_t	 size;
+};
+
+/* The backend's state. */
+struct md {
+	char		*tmpname;	/* the message being written */
+	struct mdpend	*pend;		/* committed, not yet synced */
+	size_t		 npend;		/* at most PM_BATCH_MSGS */
+	int		 flush;		/* 0 undecided, MD_SYNCFS... */
+	char		*hostname;
+	unsigned long	 seq;
+};
+#define MD(d)	((struct md *)(d)->priv)
 
 /*
  * The host name part of a Maildir file name, with '/' and ':' encoded as
@@ -95,15 +114,15 @@ maildir_begin(struct deliver *d, struct pm_err *err)
 
 	for (tries = 0; tries < 100; tries++) {
 		gettimeofday(&tv, NULL);
-		name = maildir_name(d->hostname, tv.tv_sec, tv.tv_usec,
-		    getpid(), ++d->seq);
+		name = maildir_name(MD(d)->hostname, tv.tv_sec, tv.tv_usec,
+		    getpid(), ++MD(d)->seq);
 		xasprintf(&path, "%s/tmp/%s", d->path, name);
 		free(name);
-		d->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		d->fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
 		if (d->fd != -1) {
-			free(d->tmpname);
-			d->tmpname = path;
+			free(MD(d)->tmpname);
+			MD(d)->tmpname = path;
 			return 0;
 		}
 		free(path);
@@ -124,21 +143,21 @@ maildir_commit(struct deliver *d, struct pm_err *err)
 {
 	struct mdpend	*p;
 
-	if (d->npend == PM_BATCH_MSGS) {
+	if (MD(d)->npend == PM_BATCH_MSGS) {
 		/* The fetch loop syncs a full batch: a bug if reached. */
 		err_set(err, EX_SOFTWARE, "%s: more than %d messages pending",
 		    d->shown, PM_BATCH_MSGS);
 		maildir_abort(d);
 		return -1;
 	}
-	if (d->pend == NULL)
-		d->pend = xreallocarray(NULL, PM_BATCH_MSGS, sizeof(*d->pend));
-	p = &d->pend[d->npend++];
+	if (MD(d)->pend == NULL)
+		MD(d)->pend = xreallocarray(NULL, PM_BATCH_MSGS, sizeof(*MD(d)->pend));
+	p = &MD(d)->pend[MD(d)->npend++];
 	p->fd = d->fd;
-	p->tmpname = d->tmpname;
+	p->tmpname = MD(d)->tmpname;
 	p->size = d->size;
 	d->fd = -1;
-	d->tmpname = NULL;
+	MD(d)->tmpname = NULL;
 	return 0;
 }
 
@@ -193,23 +212,23 @@ maildir_flush(struct deliver *d, struct pm_err *err)
 {
 	size_t	 i;
 
-	if (d->flush == 0)
-		d->flush = maildir_flush_mode(d->pend[0].fd);
+	if (MD(d)->flush == 0)
+		MD(d)->flush = maildir_flush_mode(MD(d)->pend[0].fd);
 	/*
 	 * syncfs through the oldest file: it was opened before any write of
 	 * the batch, so a writeback error on any of them is reported to it.
 	 */
-	if (d->flush == MD_SYNCFS) {
-		if (syncfs(d->pend[0].fd) == -1)
+	if (MD(d)->flush == MD_SYNCFS) {
+		if (syncfs(MD(d)->pend[0].fd) == -1)
 			goto fail;
 	} else
-		for (i = 0; i < d->npend; i++)
-			if (fdatasync(d->pend[i].fd) == -1)
+		for (i = 0; i < MD(d)->npend; i++)
+			if (fdatasync(MD(d)->pend[i].fd) == -1)
 				goto fail;
-	for (i = 0; i < d->npend; i++) {
-		int fd = d->pend[i].fd;
+	for (i = 0; i < MD(d)->npend; i++) {
+		int fd = MD(d)->pend[i].fd;
 
-		d->pend[i].fd = -1;
+		MD(d)->pend[i].fd = -1;
 		if (close(fd) == -1)
 			goto fail;
 	}
@@ -264,15 +283,15 @@ maildir_sync(struct deliver *d, struct pm_err *err)
 	size_t	  i, nmade = 0;
 	int	  rv = -1;
 
-	made = xreallocarray(NULL, d->npend + 1, sizeof(*made));
-	if (d->npend > 0 && maildir_flush(d, err) == -1)
+	made = xreallocarray(NULL, MD(d)->npend + 1, sizeof(*made));
+	if (MD(d)->npend > 0 && maildir_flush(d, err) == -1)
 		goto out;
-	for (i = 0; i < d->npend; i++) {
-		if ((made[nmade] = maildir_link(d, &d->pend[i], err)) == NULL)
+	for (i = 0; i < MD(d)->npend; i++) {
+		if ((made[nmade] = maildir_link(d, &MD(d)->pend[i], err)) == NULL)
 			goto out;
 		nmade++;
-		free(d->pend[i].tmpname);
-		d->pend[i].tmpname = NULL;
+		free(MD(d)->pend[i].tmpname);
+		MD(d)->pend[i].tmpname = NULL;
 	}
 	xasprintf(&dir, "%s/new", d->path);
 	rv = fsync_dir(dir);
@@ -299,14 +318,14 @@ maildir_drop_pending(struct deliver *d)
 {
 	size_t	 i;
 
-	for (i = 0; i < d->npend; i++) {
-		if (d->pend[i].fd != -1)
-			close(d->pend[i].fd);
-		if (d->pend[i].tmpname != NULL)
-			unlink(d->pend[i].tmpname);
-		free(d->pend[i].tmpname);
+	for (i = 0; i < MD(d)->npend; i++) {
+		if (MD(d)->pend[i].fd != -1)
+			close(MD(d)->pend[i].fd);
+		if (MD(d)->pend[i].tmpname != NULL)
+			unlink(MD(d)->pend[i].tmpname);
+		free(MD(d)->pend[i].tmpname);
 	}
-	d->npend = 0;
+	MD(d)->npend = 0;
 }
 
 /* The message being written, and only it. */
@@ -316,10 +335,10 @@ maildir_abort(struct deliver *d)
 	if (d->fd != -1)
 		close(d->fd);
 	d->fd = -1;
-	if (d->tmpname != NULL)
-		unlink(d->tmpname);
-	free(d->tmpname);
-	d->tmpname = NULL;
+	if (MD(d)->tmpname != NULL)
+		unlink(MD(d)->tmpname);
+	free(MD(d)->tmpname);
+	MD(d)->tmpname = NULL;
 }
 
 /* The end without a sync: nothing pending becomes visible. */
@@ -328,17 +347,47 @@ maildir_close(struct deliver *d)
 {
 	maildir_abort(d);
 	maildir_drop_pending(d);
-	free(d->pend);
-	d->pend = NULL;
+	free(MD(d)->pend);
+	MD(d)->pend = NULL;
+	free(MD(d)->hostname);
+	MD(d)->hostname = NULL;
 }
 
-const struct deliver_ops maildir_ops = {
-	"maildir",
-	maildir_begin,
-	maildir_commit,
-	maildir_sync,
-	maildir_abort,
-	maildir_close
+/* Create the Maildir if needed, and clean its tmp/ of what crashes left. */
+static int
+maildir_open(struct deliver *d, const char *statedir, struct pm_err *err)
+{
+	int	 n;
+
+	MD(d)->hostname = maildir_host();
+	if (maildir_create(d->path, d->shown, err) == -1)
+		return -1;
+	n = maildir_clean_tmp(d->path, time(NULL));
+	if (n > 0)
+		log_debug("%s: removed %d file%s older than 36 hours "
+		    "from tmp/", d->shown, n, n == 1 ? "" : "s");
+	return 0;
+}
+
+/* For the unit tests: flush batches this way (MD_SYNCFS, MD_FDATASYNC). */
+void
+maildir_set_flush(struct deliver *d, int mode)
+{
+	MD(d)->flush = mode;
+}
+
+const struct deliver_backend maildir_backend = {
+	.name = "maildir",
+	.arg = DARG_PATH,
+	.acct_off = offsetof(struct account, maildir),
+	.flags = DB_BATCH,
+	.psize = sizeof(struct md),
+	.open = maildir_open,
+	.begin = maildir_begin,
+	.commit = maildir_commit,
+	.sync = maildir_sync,
+	.abort = maildir_abort,
+	.close = maildir_close
 };
 
 /*

@@ -48,6 +48,15 @@
 #define INTENT_MAX	(PATH_MAX + 2 * PREFIX_MAX + 256)
 #define INTENT_MAGIC	"pullmail-mbox-append 1"
 
+/* The backend's state. */
+struct mb {
+	int		 ifd;		/* the append record, or -1 */
+	char		*intent;	/* its path */
+	char		*spool;		/* the spool file's path */
+	int		 intent_live;	/* it names an unfinished append */
+};
+#define MB(d)	((struct mb *)(d)->priv)
+
 static int
 hexval(int c)
 {
@@ -555,20 +564,20 @@ intent_write(struct deliver *d, const struct stat *st, off_t start,
 	    (unsigned long long)st->st_dev, (unsigned long long)st->st_ino,
 	    (long long)start, (long long)len, hex, d->path);
 	free(hex);
-	if (d->ifd == -1) {
-		d->ifd = open(d->intent, O_RDWR | O_CREAT | O_NOFOLLOW |
+	if (MB(d)->ifd == -1) {
+		MB(d)->ifd = open(MB(d)->intent, O_RDWR | O_CREAT | O_NOFOLLOW |
 		    O_CLOEXEC, 0600);
-		if (d->ifd == -1 || fsync_parent(d->intent) == -1)
+		if (MB(d)->ifd == -1 || fsync_parent(MB(d)->intent) == -1)
 			goto fail;
 	}
-	if (pwrite(d->ifd, rec, n, 0) != n || ftruncate(d->ifd, n) == -1 ||
-	    fdatasync(d->ifd) == -1)
+	if (pwrite(MB(d)->ifd, rec, n, 0) != n || ftruncate(MB(d)->ifd, n) == -1 ||
+	    fdatasync(MB(d)->ifd) == -1)
 		goto fail;
-	d->intent_live = 1;
+	MB(d)->intent_live = 1;
 	rv = 0;
 	goto out;
 fail:
-	err_set(err, EX_IOERR, "%s: cannot record the append: %s", d->intent,
+	err_set(err, EX_IOERR, "%s: cannot record the append: %s", MB(d)->intent,
 	    strerror(errno));
 out:
 	free(rec);
@@ -584,9 +593,9 @@ out:
 static void
 intent_clear(struct deliver *d)
 {
-	if (d->ifd != -1 && ftruncate(d->ifd, 0) == -1)
-		log_debug("%s: %s", d->intent, strerror(errno));
-	d->intent_live = 0;
+	if (MB(d)->ifd != -1 && ftruncate(MB(d)->ifd, 0) == -1)
+		log_debug("%s: %s", MB(d)->intent, strerror(errno));
+	MB(d)->intent_live = 0;
 }
 
 /*
@@ -857,17 +866,17 @@ out:
  * next run can check what an interrupted append left (mbox_recover, which
  * deliver_open has called before this).
  */
-int
+static int
 mbox_open(struct deliver *d, const char *statedir, struct pm_err *err)
 {
-	d->ifd = -1;
-	xasprintf(&d->intent, "%s/%s.mbox-append", statedir, d->acct->name);
-	xasprintf(&d->spool, "%s/%s.mbox-spool", statedir, d->acct->name);
-	d->fd = open(d->spool, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	MB(d)->ifd = -1;
+	xasprintf(&MB(d)->intent, "%s/%s.mbox-append", statedir, d->acct->name);
+	xasprintf(&MB(d)->spool, "%s/%s.mbox-spool", statedir, d->acct->name);
+	d->fd = open(MB(d)->spool, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
 	if (d->fd == -1) {
 		err_set(err, EX_IOERR, "%s: cannot create a spool file: %s",
-		    d->spool, strerror(errno));
+		    MB(d)->spool, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -892,21 +901,26 @@ spool_abort(struct deliver *d)
 static void
 mbox_close(struct deliver *d)
 {
-	if (d->ifd != -1)
-		close(d->ifd);
-	d->ifd = -1;
-	if (d->intent != NULL && !d->intent_live)
-		intent_drop(d->intent, d->spool);
-	free(d->intent);
-	free(d->spool);
-	d->intent = d->spool = NULL;
+	if (MB(d)->ifd != -1)
+		close(MB(d)->ifd);
+	MB(d)->ifd = -1;
+	if (MB(d)->intent != NULL && !MB(d)->intent_live)
+		intent_drop(MB(d)->intent, MB(d)->spool);
+	free(MB(d)->intent);
+	free(MB(d)->spool);
+	MB(d)->intent = MB(d)->spool = NULL;
 }
 
-const struct deliver_ops mbox_ops = {
-	"mbox",
-	deliver_spool_begin,
-	mbox_commit,
-	mbox_sync,
-	spool_abort,
-	mbox_close
+const struct deliver_backend mbox_backend = {
+	.name = "mbox",
+	.arg = DARG_PATH,
+	.acct_off = offsetof(struct account, mbox),
+	.flags = DB_SPOOL,
+	.psize = sizeof(struct mb),
+	.open = mbox_open,
+	.begin = deliver_spool_begin,
+	.commit = mbox_commit,
+	.sync = mbox_sync,
+	.abort = spool_abort,
+	.close = mbox_close
 };

@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,19 +37,6 @@
 #include <unistd.h>
 
 #include "pullmail.h"
-
-static const char *
-local_user(void)
-{
-	struct passwd	*pw;
-	const char	*u;
-
-	if ((pw = getpwuid(getuid())) != NULL)
-		return pw->pw_name;
-	if ((u = getenv("USER")) != NULL)
-		return u;
-	return "unknown";
-}
 
 /*
  * The MDA's argument vector with %u (local user), %a (account), %F
@@ -80,7 +66,7 @@ mda_args(char **tmpl, const struct account *a, const char *sender)
 			if (p[0] == '%') {
 				switch (p[1]) {
 				case 'u':
-					val = local_user();
+					val = deliver_local_user();
 					break;
 				case 'a':
 					val = a->name;
@@ -104,6 +90,26 @@ mda_args(char **tmpl, const struct account *a, const char *sender)
 		}
 	}
 	return argv;
+}
+
+/* The MDA's state: its command, split once. */
+struct mda {
+	char	**argv;
+};
+
+static int
+mda_open(struct deliver *d, const char *statedir, struct pm_err *err)
+{
+	struct mda	*m = d->priv;
+	const char	*why;
+
+	if (split_words(d->acct->mda, &m->argv, &why) == -1) {
+		err_set(err, EX_CONFIG, "mda: %s", why);
+		return -1;
+	}
+	d->path = xstrdup(m->argv[0]);
+	d->shown = xstrdup(m->argv[0]);
+	return deliver_spool_open(d, statedir, err);
 }
 
 /* A failure to feed the MDA: it must not see the end of a partial message. */
@@ -130,7 +136,7 @@ mda_commit(struct deliver *d, struct pm_err *err)
 	int		  wait_ms = 1, unread = 0, rv = -1;
 
 	sender = deliver_sender(d->fd);
-	argv = mda_args(d->argv, d->acct, sender);
+	argv = mda_args(((struct mda *)d->priv)->argv, d->acct, sender);
 	free(sender);
 	if (fstat(d->fd, &st) == -1) {
 		err_set(err, EX_IOERR, "spool file: %s", strerror(errno));
@@ -281,11 +287,32 @@ mda_abort(struct deliver *d)
 {
 }
 
-const struct deliver_ops mda_ops = {
-	"mda",
-	deliver_spool_begin,
-	mda_commit,
-	mda_sync,
-	mda_abort,
-	NULL
+static void
+mda_close(struct deliver *d)
+{
+	struct mda	*m = d->priv;
+
+	free_words(m->argv);
+	m->argv = NULL;
+}
+
+static char *
+mda_label(const char *value)
+{
+	return xstrdup("the mda");
+}
+
+const struct deliver_backend mda_backend = {
+	.name = "mda",
+	.arg = DARG_CMD,
+	.acct_off = offsetof(struct account, mda),
+	.flags = DB_SPOOL,
+	.psize = sizeof(struct mda),
+	.label = mda_label,
+	.open = mda_open,
+	.begin = deliver_spool_begin,
+	.commit = mda_commit,
+	.sync = mda_sync,
+	.abort = mda_abort,
+	.close = mda_close
 };

@@ -3,14 +3,15 @@
  * Copyright (c) 2026 The pullmail authors
  */
 /*
- * Delivery: one interface over three backends (Maildir, mbox, MDA). Every
- * backend receives the message into a file descriptor of its own (a
- * Maildir tmp/ file, or a spool file for mbox and MDA, so that nothing is
- * appended to an mbox or handed to an MDA before it has arrived whole)
+ * Delivery: one interface over the backends of deliver_backends (Maildir,
+ * mbox, MDA, LMTP, SMTP). Every backend receives the message into a file
+ * descriptor of its own (a Maildir tmp/ file, or a spool file for the
+ * others, so that nothing is appended to an mbox or handed to an MDA or a
+ * mail server before it has arrived whole)
  * through the common buffer here, then:
  *
  *	commit	ends this message: delivered (mbox: appended and fsync'd;
- *		MDA: exited 0) or, for Maildir, whole in tmp/ and pending
+ *		MDA: exited 0; LMTP, SMTP: accepted) or, for Maildir, whole in tmp/ and pending
  *	sync	makes every committed message durable (Maildir: pending
  *		files flushed, linked into new/, new/ fsync'd); called once
  *		per batch, before the batch's UIDs are recorded. If it fails,
@@ -25,6 +26,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,48 +39,80 @@
 
 #define HEADER_PEEK	65536	/* how much of a message to search for headers */
 
+/*
+ * The backends, in the order the configuration's error messages name
+ * them. A new one: its deliver-*.c, its row here, its struct account field.
+ */
+const struct deliver_backend *const deliver_backends[] = {
+	&maildir_backend,
+	&mbox_backend,
+	&mda_backend,
+	&lmtp_backend,
+	&smtp_backend,
+	NULL
+};
+
+/* The value of backend b's key for account a, or NULL. */
+const char *
+deliver_value(const struct account *a, const struct deliver_backend *b)
+{
+	return *(char * const *)((const char *)a + b->acct_off);
+}
+
+/* The account's backend: the one whose key is set (config.c checks one). */
+const struct deliver_backend *
+deliver_backend_of(const struct account *a)
+{
+	size_t	 i;
+
+	for (i = 0; deliver_backends[i] != NULL; i++)
+		if (deliver_value(a, deliver_backends[i]) != NULL)
+			return deliver_backends[i];
+	return NULL;
+}
+
+/* Where the account delivers, for people: "~/Maildir", "the mda"... */
+char *
+deliver_label(const struct account *a)
+{
+	const struct deliver_backend *b = deliver_backend_of(a);
+
+	if (b == NULL)
+		return xstrdup("?");
+	if (b->label != NULL)
+		return b->label(deliver_value(a, b));
+	return path_tilde(deliver_value(a, b));
+}
+
+/* Whether committed messages wait for a sync (Maildir) or are delivered. */
+int
+deliver_batched(const struct deliver *d)
+{
+	return (d->be->flags & DB_BATCH) != 0;
+}
+
 int
 deliver_open(struct deliver *d, const struct account *a, const char *statedir,
     struct pm_err *err)
 {
-	const char	*why;
-	int		 n;
+	const struct deliver_backend *b;
 
 	memset(d, 0, sizeof(*d));
 	d->fd = -1;
-	d->ifd = -1;
 	d->acct = a;
 	/* Whatever the way of delivery now, first undo a killed append. */
 	if (mbox_recover(statedir, a, err) == -1)
 		return -1;
-	if (a->maildir != NULL) {
-		d->ops = &maildir_ops;
-		d->path = xstrdup(a->maildir);
-		d->shown = path_tilde(a->maildir);
-		d->hostname = maildir_host();
-		if (maildir_create(d->path, d->shown, err) == -1)
-			return -1;
-		n = maildir_clean_tmp(d->path, time(NULL));
-		if (n > 0)
-			log_debug("%s: removed %d file%s older than 36 hours "
-			    "from tmp/", d->shown, n, n == 1 ? "" : "s");
-		return 0;
+	if ((b = deliver_backend_of(a)) == NULL) {
+		err_set(err, EX_SOFTWARE, "no way of delivery configured");
+		return -1;
 	}
-	if (a->mbox != NULL) {
-		d->ops = &mbox_ops;
-		d->path = xstrdup(a->mbox);
-		d->shown = path_tilde(a->mbox);
-		return mbox_open(d, statedir, err);
-	} else {
-		d->ops = &mda_ops;
-		if (split_words(a->mda, &d->argv, &why) == -1) {
-			err_set(err, EX_CONFIG, "mda: %s", why);
-			return -1;
-		}
-		d->path = xstrdup(d->argv[0]);
-		d->shown = xstrdup(d->argv[0]);
-	}
-	return deliver_spool_open(d, statedir, err);
+	d->be = b;
+	if (b->psize > 0)
+		d->priv = xcalloc(1, b->psize);
+	d->path = b->arg == DARG_PATH ? xstrdup(deliver_value(a, b)) : NULL;
+	d->shown = b->arg == DARG_PATH ? path_tilde(deliver_value(a, b)) : NULL;
+	return b->open(d, statedir, err);
 }
 
 /*
@@ -117,7 +151,7 @@ int
 deliver_begin(struct deliver *d, struct pm_err *err)
 {
 	d->size = 0;
-	if (d->ops->begin(d, err) == -1)
+	if (d->be->begin(d, err) == -1)
 		return -1;
 	d->out.fd = d->fd;
 	d->out.len = 0;
@@ -128,7 +162,7 @@ static void
 write_error(struct deliver *d, struct pm_err *err)
 {
 	err_set(err, EX_IOERR, "%s: cannot write: %s",
-	    d->ops == &maildir_ops ? d->shown : "spool file", strerror(errno));
+	    d->be->flags & DB_SPOOL ? "spool file" : d->shown, strerror(errno));
 }
 
 int
@@ -150,7 +184,7 @@ deliver_commit(struct deliver *d, struct pm_err *err)
 		write_error(d, err);
 		return -1;
 	}
-	if (d->ops->commit(d, err) == -1)
+	if (d->be->commit(d, err) == -1)
 		return -1;
 	d->dirty = 1;
 	return 0;
@@ -163,7 +197,7 @@ deliver_sync(struct deliver *d, struct pm_err *err)
 		return 0;
 	/* A failed sync leaves nothing pending: the batch is lost to us. */
 	d->dirty = 0;
-	if (d->ops->sync(d, err) == -1)
+	if (d->be->sync(d, err) == -1)
 		return -1;
 	return 0;
 }
@@ -172,34 +206,34 @@ void
 deliver_abort(struct deliver *d)
 {
 	d->out.len = 0;
-	d->ops->abort(d);
+	if (d->be != NULL)
+		d->be->abort(d);
 }
 
 void
 deliver_close(struct deliver *d)
 {
-	if (d->ops != NULL && d->ops->close != NULL)
-		d->ops->close(d);
+	if (d->be != NULL && d->be->close != NULL)
+		d->be->close(d);
 	if (d->fd != -1)
 		close(d->fd);
 	d->fd = -1;
 	free(d->path);
 	free(d->shown);
-	free(d->hostname);
-	free(d->tmpname);
-	free_words(d->argv);
-	d->argv = NULL;
-	d->path = d->shown = d->hostname = d->tmpname = NULL;
+	free(d->priv);
+	d->path = d->shown = NULL;
+	d->priv = NULL;
+	d->be = NULL;
 }
 
 /*
  * The envelope sender from a message's Return-Path header (searched in
- * the first HEADER_PEEK bytes), or "MAILER-DAEMON". Only a plain address is
+ * the first HEADER_PEEK bytes), or "MAILER-DAEMON" (deliver_sender_parse). Only a plain address is
  * accepted: no blanks, no control characters, no quotes; anything else
  * falls back, so a hostile header cannot forge an mbox From_ line.
  */
-char *
-deliver_sender_parse(const char *h, size_t len)
+static char *
+sender_parse(const char *h, size_t len, const char *fallback)
 {
 	const char	*p = h, *end = h + len, *nl, *v, *lt, *gt, *q;
 	size_t		 n;
@@ -227,7 +261,13 @@ deliver_sender_parse(const char *h, size_t len)
 		p = nl + 1;
 	}
 fallback:
-	return xstrdup("MAILER-DAEMON");
+	return xstrdup(fallback);
+}
+
+char *
+deliver_sender_parse(const char *h, size_t len)
+{
+	return sender_parse(h, len, "MAILER-DAEMON");
 }
 
 /* The envelope sender of the message in a spool file. */
@@ -240,6 +280,37 @@ deliver_sender(int fd)
 	buf = xmalloc(HEADER_PEEK);
 	n = pread(fd, buf, HEADER_PEEK, 0);
 	s = deliver_sender_parse(buf, n > 0 ? (size_t)n : 0);
+	free(buf);
+	return s;
+}
+
+/* The local user's name (the MDA's %u, LMTP's default recipient). */
+const char *
+deliver_local_user(void)
+{
+	struct passwd	*pw;
+	const char	*u;
+
+	if ((pw = getpwuid(getuid())) != NULL)
+		return pw->pw_name;
+	if ((u = getenv("USER")) != NULL)
+		return u;
+	return "unknown";
+}
+
+/*
+ * The envelope sender for LMTP and SMTP: the Return-Path's address, as
+ * for an mbox (the same checks), or "" (MAIL FROM:<>) without a usable one.
+ */
+char *
+deliver_envelope_sender(int fd)
+{
+	char	*buf, *s;
+	ssize_t	 n;
+
+	buf = xmalloc(HEADER_PEEK);
+	n = pread(fd, buf, HEADER_PEEK, 0);
+	s = sender_parse(buf, n > 0 ? (size_t)n : 0, "");
 	free(buf);
 	return s;
 }
@@ -276,11 +347,7 @@ deliver_save_copy(struct deliver *d, int outfd, struct pm_err *err)
 		write_error(d, err);
 		return -1;
 	}
-	if (d->ops == &maildir_ops)
-		fd = open(d->tmpname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	else
-		fd = dup(d->fd);
-	if (fd == -1)
+	if ((fd = dup(d->fd)) == -1)
 		goto fail;
 	while ((n = pread(fd, buf, sizeof(buf), off)) != 0) {
 		if (n == -1 && errno == EINTR)

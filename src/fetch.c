@@ -677,7 +677,19 @@ settle(struct session *s)
 	s->prov = 0;
 	if (deliver_commit(&s->dlv, &s->err) == -1) {
 		deliver_abort(&s->dlv);
-		return -1;
+		if (!s->dlv.rejected)
+			return -1;
+		/*
+		 * Refused by a mail server for this message alone (LMTP,
+		 * SMTP): reported, left on the server, and the session goes
+		 * on with the next one.
+		 */
+		log_warnx("%s: message %u: %s", s->acct->name, m->num,
+		    s->err.msg);
+		if (s->soft == 0 || s->soft == EX_TEMPFAIL)
+			s->soft = s->err.status;
+		err_clear(&s->err);
+		return 0;
 	}
 	m->delivered = 1;
 	s->st->fetched++;
@@ -1027,7 +1039,7 @@ fetch_session(struct account *a, const char *statedir,
 		if (uidl_open(&s.cache, path, &s.err) == -1 ||
 		    deliver_open(&s.dlv, a, statedir, &s.err) == -1)
 			goto out;
-		s.per_msg = s.dlv.ops != &maildir_ops;
+		s.per_msg = !deliver_batched(&s.dlv);
 		xasprintf(&s.damaged_dir, "%s/%s.damaged", statedir, a->name);
 	}
 	/* EXTERNAL logs in by the client certificate: no password. */

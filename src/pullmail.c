@@ -123,8 +123,7 @@ summary(const struct account *a, const struct fetch_stats *st,
 		snprintf(line, sizeof(line), "%s: %u message%s marked as seen",
 		    a->name, st->marked, st->marked == 1 ? "" : "s");
 	else {
-		shown = a->mda != NULL ? xstrdup("the mda") :
-		    path_tilde(a->maildir != NULL ? a->maildir : a->mbox);
+		shown = deliver_label(a);
 		if (st->fetched == 0)
 			snprintf(line, sizeof(line), "%s: no new messages",
 			    a->name);

@@ -103,9 +103,17 @@ struct account {
 	int			 max_messages;
 	uint64_t		 max_bytes;
 	int			 max_sessions;	/* logins a run, if capped */
-	char			*maildir;	/* exactly one of these three */
-	char			*mbox;
+	char			*maildir;	/* exactly one of these (the */
+	char			*mbox;		/* fields of deliver_backends) */
 	char			*mda;
+	char			*lmtp;
+	char			*smtp;
+	char			*deliver_to;	/* lmtp, smtp: the recipients */
+	int			 smtp_tls;	/* -1 auto (non-local), 0, 1 */
+	char			*smtp_ca_file;
+	char			*smtp_user;	/* AUTH PLAIN as this user */
+	char			*smtp_password_command;
+	int			 allow_8bit_headers; /* without SMTPUTF8 */
 	int			 received_header;
 	int			 mbox_lock_timeout; /* seconds */
 	int			 mda_timeout;	/* seconds */
@@ -439,50 +447,60 @@ void	 plan_make(struct msg *, size_t, const struct uidl *,
 
 /*
  * deliver.c and deliver-*.c: one interface, several backends. begin opens
- * a message, write appends bytes, commit ends it (mbox, MDA: delivered;
- * Maildir: written to tmp/, pending), sync makes every committed message
- * durable and visible (or, failing, none of the pending ones), abort throws
- * the message being written away leaving nothing visible, close also
- * throws away whatever is pending.
+ * a message, write appends bytes, commit ends it (mbox, MDA, LMTP, SMTP:
+ * delivered; Maildir: written to tmp/, pending), sync makes every
+ * committed message durable and visible (or, failing, none of the pending
+ * ones), abort throws the message being written away leaving nothing
+ * visible, close also throws away whatever is pending.
+ *
+ * The backends are one table, deliver_backends: each row (defined in its
+ * deliver-*.c) names its configuration key, how the key's value is read,
+ * which struct account field holds it, and its operations; its state is
+ * private to its file (d->priv, psize bytes, zeroed at open and freed at
+ * close). Opening, the write errors, the configuration keys and their
+ * "only one of" check, the summary line and --dump-config all consult the
+ * table: a new backend is one deliver-*.c and one row.
  */
 struct deliver;
-/* A Maildir message written to tmp/ and kept open until the batch's sync. */
-struct mdpend {
-	int		 fd;
-	char		*tmpname;
-	uint64_t	 size;
+enum deliver_arg {
+	DARG_PATH,		/* a path, "~" expanded */
+	DARG_CMD,		/* a command line, split without a shell */
+	DARG_ADDR		/* a server: host:port, or a unix socket path */
 };
-#define MD_SYNCFS	1		/* flush a batch with one syncfs */
-#define MD_FDATASYNC	2		/* flush a batch file by file */
-struct deliver_ops {
-	const char	*name;
+#define DB_BATCH	0x1	/* synced a batch at a time (else each message
+				   is delivered at commit and recorded at once) */
+#define DB_SPOOL	0x2	/* received into a spool file first */
+struct deliver_backend {
+	const char	*name;		/* its key, and its name in messages */
+	enum deliver_arg arg;
+	size_t		 acct_off;	/* offsetof(struct account, its field) */
+	unsigned int	 flags;		/* DB_* */
+	size_t		 psize;		/* private state, allocated zeroed */
+	/* The value at configuration time: NULL or why it is wrong. */
+	const char *(*check)(const char *);
+	/* For the summary line ("delivered to ..."); NULL: the value. */
+	char	*(*label)(const char *);
+	int	(*open)(struct deliver *, const char *, struct pm_err *);
 	int	(*begin)(struct deliver *, struct pm_err *);
 	int	(*commit)(struct deliver *, struct pm_err *);
 	int	(*sync)(struct deliver *, struct pm_err *);
 	void	(*abort)(struct deliver *);
 	void	(*close)(struct deliver *);
 };
+extern const struct deliver_backend *const deliver_backends[];
 
 struct deliver {
-	const struct deliver_ops *ops;
+	const struct deliver_backend *be;
 	const struct account *acct;
-	char		*path;		/* the mailbox, for messages */
+	char		*path;		/* the mailbox, command or server */
 	char		*shown;		/* the same, with ~ for people */
 	struct obuf	 out;		/* buffers writes to fd */
-	int		 fd;		/* the message being written */
+	int		 fd;		/* the message being written (readable) */
 	uint64_t	 size;
 	int		 dirty;		/* committed but not yet synced */
-	char		*tmpname;
-	struct mdpend	*pend;		/* maildir: committed, not yet synced */
-	size_t		 npend;		/* at most PM_BATCH_MSGS */
-	int		 flush;		/* maildir: 0 undecided, MD_SYNCFS... */
-	char		*hostname;
-	unsigned long	 seq;
-	char		**argv;		/* mda: the command, split once */
-	int		 ifd;		/* mbox: the append record, or -1 */
-	char		*intent;	/* mbox: its path */
-	char		*spool;		/* mbox: the spool file's path */
-	int		 intent_live;	/* mbox: it names an unfinished append */
+	int		 rejected;	/* commit failed for this message alone:
+					   the next one may go on */
+	void		*priv;		/* the backend's own state */
 };
 
 /* Streaming mboxrd quoting: ">" before every line matching ^>*From . */
@@ -502,23 +520,34 @@ int	 deliver_commit(struct deliver *, struct pm_err *);
 int	 deliver_sync(struct deliver *, struct pm_err *);
 void	 deliver_abort(struct deliver *);
 void	 deliver_close(struct deliver *);
+int	 deliver_batched(const struct deliver *);
+const struct deliver_backend *deliver_backend_of(const struct account *);
+const char *deliver_value(const struct account *,
+	    const struct deliver_backend *);
+char	*deliver_label(const struct account *);
 int	 deliver_save_copy(struct deliver *, int, struct pm_err *);
 int	 deliver_spool_open(struct deliver *, const char *, struct pm_err *);
 int	 deliver_spool_begin(struct deliver *, struct pm_err *);
 char	*deliver_sender(int);
 char	*deliver_sender_parse(const char *, size_t);
-extern const struct deliver_ops maildir_ops;
-extern const struct deliver_ops mbox_ops;
-extern const struct deliver_ops mda_ops;
+char	*deliver_envelope_sender(int);
+const char *deliver_local_user(void);
+extern const struct deliver_backend maildir_backend;
+extern const struct deliver_backend mbox_backend;
+extern const struct deliver_backend mda_backend;
+extern const struct deliver_backend lmtp_backend;
+extern const struct deliver_backend smtp_backend;
+#define MD_SYNCFS	1		/* flush a batch with one syncfs */
+#define MD_FDATASYNC	2		/* flush a batch file by file */
 char	*maildir_name(const char *, time_t, long, pid_t, unsigned long);
 char	*maildir_host(void);
 int	 maildir_create(const char *, const char *, struct pm_err *);
 int	 maildir_flush_mode(int);
+void	 maildir_set_flush(struct deliver *, int);
 int	 maildir_clean_tmp(const char *, time_t);
 void	 mboxq_init(struct mboxq *);
 int	 mboxq_run(struct mboxq *, const char *, size_t, body_sink, void *);
 int	 mboxq_finish(struct mboxq *, body_sink, void *);
-int	 mbox_open(struct deliver *, const char *, struct pm_err *);
 int	 mbox_recover(const char *, const struct account *, struct pm_err *);
 char	**mda_args(char **, const struct account *, const char *);
 const char *sysexit_name(int);

@@ -102,8 +102,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		TAILQ_FOREACH(a, &conf.accounts, entry) {
 			CHECK(a->host != NULL && a->user != NULL &&
 			    a->port != NULL);
-			CHECK((a->maildir != NULL) + (a->mbox != NULL) +
-			    (a->mda != NULL) == 1);
+			{
+				size_t j, nset = 0;
+
+				for (j = 0; deliver_backends[j] != NULL; j++)
+					nset += deliver_value(a,
+					    deliver_backends[j]) != NULL;
+				CHECK(nset == 1);
+			}
 			CHECK(conf_find(&conf, a->name) != NULL);
 			names[0] = a->name;
 			conf_dump(devnull, &conf, names, 1);

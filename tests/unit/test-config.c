@@ -164,6 +164,31 @@ main(void)
 		printf("#   %s\n", err.msg);
 	err_clear(&err);
 
+	/* LMTP and SMTP: the backend table's rows, and their keys. */
+	write_conf("[defaults]\nmaildir = ~/Maildir\n[x]\nhost = h\n"
+	    "user = u\nlmtp = [::1]:24\ndeliver_to = \"ann bob\"\n"
+	    "[y]\nhost = h\nuser = u\nsmtp = mail.example.org\n"
+	    "smtp_tls = yes\nsmtp_user = joe\n", 0644);
+	if (ok(conf_load(path, &conf, &err) == 0, "lmtp and smtp load")) {
+		a = TAILQ_FIRST(&conf.accounts);
+		ok(a->maildir == NULL && a->lmtp != NULL &&
+		    deliver_backend_of(a) == &lmtp_backend &&
+		    strcmp(a->deliver_to, "ann bob") == 0,
+		    "lmtp overrides the maildir of [defaults]");
+		a = TAILQ_NEXT(a, entry);
+		ok(deliver_backend_of(a) == &smtp_backend && a->smtp_tls == 1 &&
+		    strcmp(a->smtp_user, "joe") == 0, "smtp and its keys");
+		{
+			char *l = deliver_label(a);
+
+			is_str(l, "SMTP mail.example.org", "the summary's label");
+			free(l);
+		}
+		conf_free(&conf);
+	} else
+		printf("#   %s\n", err.msg);
+	err_clear(&err);
+
 	write_conf("[x]\nhost = h\nuser = u\nmaildir = /m\n", 0644);
 	if (ok(conf_load(path, &conf, &err) == 0, "minimal config")) {
 		a = TAILQ_FIRST(&conf.accounts);
@@ -259,12 +284,25 @@ main(void)
 	    "[work] maildir: missing");
 	expect("empty value", BASE "port =\n", 0600, "[work] port: empty value");
 	expect("maildir and mbox", BASE "mbox = /tmp/mb\n", 0600,
-	    "[work] maildir, mbox: only one of maildir, mbox and mda");
+	    "[work] maildir, mbox: only one of maildir, mbox, mda, lmtp and "
+	    "smtp may be set");
+	expect("maildir and lmtp", BASE "lmtp = /run/dovecot/lmtp\n", 0600,
+	    "[work] maildir, lmtp: only one of");
+	expect("lmtp without a port", "[work]\nhost = h\nuser = u\n"
+	    "lmtp = localhost\n", 0600, "[work] lmtp: expected a unix socket "
+	    "(an absolute path) or HOST:PORT");
+	expect("lmtp, bad port", "[work]\nhost = h\nuser = u\n"
+	    "lmtp = localhost:0\n", 0600, "[work] lmtp: not a port number");
+	expect("smtp, IPv6 without brackets", "[work]\nhost = h\nuser = u\n"
+	    "smtp = ::1:25\n", 0600, "[work] smtp: an IPv6 address goes in [ ]");
+	expect("smtp from defaults, bad", "[defaults]\nsmtp = bad/host\n"
+	    "[work]\nhost = h\nuser = u\n", 0600,
+	    "[defaults] smtp: not a host name or address");
 	expect("mbox and mda in defaults", "[defaults]\nmbox = /a\nmda = b\n"
 	    "[work]\nhost = h\nuser = u\n", 0600,
 	    "[defaults] mbox, mda: only one");
 	expect("no delivery at all", "[work]\nhost = h\nuser = u\n", 0600,
-	    "set one of maildir, mbox or mda");
+	    "set one of maildir, mbox, mda, lmtp or smtp)");
 	expect("bad mda quoting", "[work]\nhost = h\nuser = u\n"
 	    "mda = \"procmail\n", 0600,
 	    "[work] mda: the value's opening \" quote is never closed");

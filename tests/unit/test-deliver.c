@@ -271,7 +271,7 @@ main(void)
 	for (mode = MD_SYNCFS; mode <= MD_FDATASYNC; mode++) {
 		const char *how = mode == MD_SYNCFS ? "syncfs" : "fdatasync";
 
-		d.flush = mode;
+		maildir_set_flush(&d, mode);
 		n_syncfs = n_fdatasync = 0;
 		for (i = 0; i < 5; i++) {
 			snprintf(buf, sizeof(buf), "Subject: %zu\n\nbody %zu\n",
@@ -302,7 +302,7 @@ main(void)
 	for (mode = MD_SYNCFS; mode <= MD_FDATASYNC; mode++) {
 		const char *how = mode == MD_SYNCFS ? "syncfs" : "fdatasync";
 
-		d.flush = mode;
+		maildir_set_flush(&d, mode);
 		for (i = 0; i < 3; i++) {
 			deliver_begin(&d, &err);
 			deliver_write(&d, "x\n", 2, &err);
