@@ -208,7 +208,11 @@ ssl_io_error(struct conn *c, int e, const char *what, struct pm_err *err)
 		ERR_error_string_n(l, buf, sizeof(buf));
 		err_set(err, EX_TEMPFAIL, "%s: TLS %s failed: %s", c->host,
 		    what, buf);
-	} else if (e == SSL_ERROR_SYSCALL && errno != 0)
+	} else if (e == SSL_ERROR_SYSCALL && (errno == EPIPE ||
+	    errno == ECONNRESET))
+		err_set(err, EX_TEMPFAIL, "%s: connection closed by the server "
+		    "(%s: %s)", c->host, what, strerror(errno));
+	else if (e == SSL_ERROR_SYSCALL && errno != 0)
 		err_set(err, EX_TEMPFAIL, "%s: %s: %s", c->host, what,
 		    strerror(errno));
 	else
@@ -304,8 +308,12 @@ conn_fill(struct conn *c, struct pm_err *err)
 				return -1;
 			continue;
 		}
-		err_set(err, EX_TEMPFAIL, "%s: read: %s", c->host,
-		    strerror(errno));
+		if (errno == ECONNRESET)
+			err_set(err, EX_TEMPFAIL, "%s: connection closed by "
+			    "the server (read: %s)", c->host, strerror(errno));
+		else
+			err_set(err, EX_TEMPFAIL, "%s: read: %s", c->host,
+			    strerror(errno));
 		return -1;
 	}
 	c->rlen += n;
@@ -407,8 +415,12 @@ conn_flush(struct conn *c, struct pm_err *err)
 				goto fail;
 			continue;
 		}
-		err_set(err, EX_TEMPFAIL, "%s: write: %s", c->host,
-		    strerror(errno));
+		if (errno == EPIPE || errno == ECONNRESET)
+			err_set(err, EX_TEMPFAIL, "%s: connection closed by the "
+			    "server (write: %s)", c->host, strerror(errno));
+		else
+			err_set(err, EX_TEMPFAIL, "%s: write: %s", c->host,
+			    strerror(errno));
 		goto fail;
 	}
 	rv = 0;
