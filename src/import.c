@@ -681,8 +681,7 @@ cache_unused(const char *statedir, const struct imp_acct *a, char **cause)
 		    a->name);
 		rv = -1;
 	}
-	if (rv == 0)
-		uidl_close(&u);
+	uidl_close(&u);		/* safe after a failed open too */
 	free(path);
 	return rv;
 }

@@ -66,8 +66,11 @@ run_getmail() {
 		chown -R nobody "$GM" "$T/old1" "$T/old2" "$T/pw" "$PM_HOME"
 		pre=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups)
 	fi
+	# a copy nobody can read: the source tree may be a private directory
+	cp "$(dirname "$TESTLIB")/../contrib/bench/getmail-nohang.py" "$T/getmail-nohang.py"
+	chmod 0644 "$T/getmail-nohang.py"
 	(cd "$T" && HOME=$PM_HOME timeout 120 "${pre[@]}" "$PYTHON3" \
-		"$(dirname "$TESTLIB")/../contrib/bench/getmail-nohang.py" -q -l \
+		"$T/getmail-nohang.py" -q -l \
 		--getmaildir "$GM" --rcfile getmailrc-keep --rcfile getmailrc-del 2>&1)
 	local rc=$?
 	[ "$(id -u)" != 0 ] || chown -R root "$GM" "$T/old1" "$T/old2" "$T/pw" "$PM_HOME"

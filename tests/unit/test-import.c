@@ -39,6 +39,9 @@ tpath(const char *name)
 	return buf[n];
 }
 
+/* A file of a string literal's bytes, NULs included. */
+#define PUTB(name, lit)	put((name), (lit), (ssize_t)sizeof(lit) - 1)
+
 /* Write a file of len bytes (len -1: a string). */
 static const char *
 put(const char *name, const char *text, ssize_t len)
@@ -578,7 +581,7 @@ test_mpop(void)
 	put("m6", "account a\nhost x\nskipsize 12q\ndelivery mbox /x\n", -1);
 	fails(imp_mpop, tpath("m6"), "m6: account a: skipsize 12q: not a size",
 	    "mpop: a bad size");
-	put("m7", "account a\nhost x\0y\n", 19);
+	PUTB("m7", "account a\nhost x\0y\n");
 	fails(imp_mpop, tpath("m7"), "m7: line 2: contains a NUL byte",
 	    "mpop: a NUL byte");
 	{
@@ -763,7 +766,7 @@ test_fetchmail(void)
 	put("badids", "a@x   \n", -1);
 	fails(fetchmail2, tpath("f7"), "badids: line 1: no UID after "
 	    "USER@SERVER", "fetchids: no UID");
-	put("badids", "a@x u\0v\n", 8);
+	PUTB("badids", "a@x u\0v\n");
 	fails(fetchmail2, tpath("f7"), "badids: line 1: contains a NUL byte",
 	    "fetchids: a NUL byte");
 }
@@ -857,13 +860,13 @@ test_getmail(void)
 	put("g7", "[retriever]\ntype = SimplePOP3Retriever\nserver = s\n"
 	    "port = 110\nusername = u\n[destination]\ntype = Mboxrd\n"
 	    "path = /x\n", -1);
-	put("oldmail-s-110-u", "good\0001\nbad\n", 12);
+	PUTB("oldmail-s-110-u", "good\0001\nbad\n");
 	fails(getmail2, tpath("g7"), "oldmail-s-110-u: line 2: expected UID, "
 	    "a NUL byte and a time", "getmail oldmail: no NUL");
-	put("oldmail-s-110-u", "good\0-5\n", 8);
+	PUTB("oldmail-s-110-u", "good\0-5\n");
 	fails(getmail2, tpath("g7"), "oldmail-s-110-u: line 1: the time is "
 	    "too small", "getmail oldmail: a bad time");
-	put("oldmail-s-110-u", "a\0b\0001\n", 8);
+	PUTB("oldmail-s-110-u", "a\0b\0001\n");
 	fails(getmail2, tpath("g7"), "oldmail-s-110-u: line 1: more than one "
 	    "NUL byte", "getmail oldmail: two NULs");
 }
