@@ -434,12 +434,12 @@ fail:
 
 /*
  * Close without a TLS close_notify wait: we never need the server's. The
- * session is over: the secrets registered for it (auth_login) are wiped.
+ * secrets of a POP3 session are wiped by pop3_close, not here: closing
+ * another connection (an LMTP one) must not unmask them.
  */
 void
 conn_close(struct conn *c)
 {
-	log_secret_clear();
 	if (c->ssl != NULL) {
 		/*
 		 * After a clean end (QUIT answered), say so in TLS too: a

@@ -200,26 +200,7 @@ local_host(const char *h)
 static void
 smtp_drop(struct smtp *s)
 {
-	struct conn	*c = &s->c;
-
-	/*
-	 * Not conn_close: it also wipes the secrets registered for the POP3
-	 * session, which goes on.
-	 */
-	if (c->ssl != NULL)
-		SSL_free(c->ssl);
-	if (c->ctx != NULL)
-		SSL_CTX_free(c->ctx);
-	c->ssl = c->ctx = NULL;
-	if (c->fd != -1)
-		close(c->fd);
-	c->fd = -1;
-	if (c->wbuf != NULL)
-		freezero(c->wbuf, c->wsize);
-	c->wbuf = NULL;
-	c->wlen = c->wsize = 0;
-	free(c->host);
-	c->host = NULL;
+	conn_close(&s->c);
 	s->up = 0;
 }
 

@@ -1072,6 +1072,8 @@ pop3_quit(struct pop3 *p)
 void
 pop3_close(struct pop3 *p)
 {
+	/* The session is over: its secrets (auth_login) are wiped. */
+	log_secret_clear();
 	conn_close(&p->conn);
 	log_trace_account(NULL);
 }

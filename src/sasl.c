@@ -733,8 +733,8 @@ login(struct pop3 *p, const char *secret, int *mp)
  *
  * The secret (password or token; NULL for EXTERNAL) and the SASL responses
  * made of it become the session's registered secrets (log_secret_add), so
- * that no server text shown from now on can reveal them; closing the
- * connection (conn_close) forgets them.
+ * that no server text shown from now on can reveal them; the end of the
+ * session (pop3_close) forgets them.
  */
 int
 auth_login(struct pop3 *p, const char *secret)
