@@ -469,4 +469,6 @@ conn_close(struct conn *c)
 	c->wlen = c->wsize = 0;
 	free(c->host);
 	c->host = NULL;
+	free(c->resume_key);
+	c->resume_key = NULL;
 }

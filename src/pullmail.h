@@ -281,6 +281,7 @@ struct conn {
 	int		 inspect;	/* --serverinfo: record, do not refuse */
 	int		 ca_lazy;	/* system CA file not loaded yet */
 	long		 verify_result;
+	char		*resume_key;	/* tls.c: the session it may keep */
 	char		 first[64];	/* the first bytes TLS read */
 	size_t		 firstlen;
 };

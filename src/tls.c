@@ -261,6 +261,64 @@ plain_text_port(struct conn *c, const struct account *a, struct pm_err *err)
 	return 1;
 }
 
+/*
+ * TLS sessions to resume, in this process: pullmail -d fetching one account
+ * after the other (no -j) saves a round trip and the certificate exchange
+ * at every round after the first. One per account, keyed by what the
+ * session was made for; only sessions of handshakes that passed every check
+ * are kept (the callback fires after them), and --serverinfo neither uses
+ * nor keeps one.
+ */
+struct resume {
+	char		*key;
+	SSL_SESSION	*sess;
+};
+static struct resume	*resumes;
+static size_t		 nresumes;
+
+static char *
+resume_key(const struct account *a)
+{
+	char	*k;
+
+	xasprintf(&k, "%s\n%s\n%s\n%s\n%d", a->name, a->host, a->port,
+	    a->tls_server_name != NULL ? a->tls_server_name : "", a->tls);
+	return k;
+}
+
+static struct resume *
+resume_find(const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < nresumes; i++)
+		if (strcmp(resumes[i].key, key) == 0)
+			return &resumes[i];
+	return NULL;
+}
+
+/* A session (TLS 1.3: a ticket, after the handshake) to keep. */
+static int
+new_session(SSL *ssl, SSL_SESSION *sess)
+{
+	const char	*key = SSL_get_app_data(ssl);
+	struct resume	*r;
+
+	if (key == NULL)
+		return 0;
+	if ((r = resume_find(key)) == NULL) {
+		resumes = xreallocarray(resumes, nresumes + 1,
+		    sizeof(*resumes));
+		r = &resumes[nresumes++];
+		r->key = xstrdup(key);
+		r->sess = NULL;
+	}
+	if (r->sess != NULL)
+		SSL_SESSION_free(r->sess);
+	r->sess = sess;		/* the reference OpenSSL gave us */
+	return 1;
+}
+
 int
 conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 {
@@ -332,6 +390,19 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 	BIO_set_callback_ex(sbio, first_bytes);
 	BIO_set_callback_arg(sbio, (char *)c);
 	SSL_set_bio(ssl, rbio, wbio);
+	if (!c->inspect) {
+		struct resume *rs;
+
+		free(c->resume_key);
+		c->resume_key = resume_key(a);
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
+		    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+		SSL_CTX_sess_set_new_cb(ctx, new_session);
+		SSL_set_app_data(ssl, c->resume_key);
+		if ((rs = resume_find(c->resume_key)) != NULL &&
+		    rs->sess != NULL && SSL_SESSION_is_resumable(rs->sess))
+			SSL_set_session(ssl, rs->sess);
+	}
 	if (is_ip_literal(name)) {
 		vp = SSL_get0_param(ssl);
 		if (X509_VERIFY_PARAM_set1_ip_asc(vp, name) != 1)
@@ -410,7 +481,8 @@ conn_tls(struct conn *c, const struct account *a, struct pm_err *err)
 	}
 	X509_free(peer);
 	BIO_set_callback_ex(sbio, NULL);
-	log_info("%s: %s, %s%s", a->name, SSL_get_version(ssl),
-	    SSL_get_cipher_name(ssl), pinned ? ", certificate pinned" : "");
+	log_info("%s: %s, %s%s%s", a->name, SSL_get_version(ssl),
+	    SSL_get_cipher_name(ssl), pinned ? ", certificate pinned" : "",
+	    SSL_session_reused(ssl) ? ", session resumed" : "");
 	return 0;
 }

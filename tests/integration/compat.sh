@@ -14,6 +14,7 @@
 #  - [IN-USE] and [LOGIN-DELAY]: one line, what to do, exit 75, nothing lost
 #    (IN-USE also from Dovecot with pop3_lock_session, another client holding
 #    the mailbox; LOGIN-DELAY also from GNU Mailutils' pop3d enforcing it);
+#  - -d: TLS sessions resumed from the second round on;
 #  - TCP_QUICKACK set before waiting for the server (no delayed-ACK stall in
 #    lock-step; contrib/bench/lockstep.py measures the effect).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -213,6 +214,23 @@ contains "$PM_ERR" "run pullmail less often" "Mailutils LOGIN-DELAY: what to do"
 is "$(bash "$TESTLIB/servers/mailutils.sh" count "$MU")" 2 "Mailutils LOGIN-DELAY: the 2 new messages still on the server"
 is "$(maildir_count "$T/mu-md")" 3 "Mailutils LOGIN-DELAY: nothing more delivered"
 mu_stop
+
+# -d: TLS sessions resumed from the second round on (a server that keeps
+# its ticket keys: fakepop; Dovecot's login processes each make their own)
+fake_start --fault no-pipelining@all "${TLSARGS[@]}"
+mode_config maildir keep tls=starttls "ca_file=$T/fake-cert.pem" allow_plaintext=no
+(cd "$T" && exec env -u XDG_CONFIG_HOME HOME="$PM_HOME" XDG_STATE_HOME="$PM_STATE" \
+	"$PULLMAIL" -d 1 -v </dev/null >"$T/pm.out" 2>"$T/pm.err") &
+dpid=$!
+track_pid "$dpid"
+conns_at_least() { [ "$(tr_count '^S: connection ')" -ge "$1" ]; }
+ok "-d 1: three rounds" wait_for 60 conns_at_least 3
+term_reap "$dpid" "-d 1: ends on SIGTERM"
+tls_lines=$(grep -E "^pullmail: $ACCOUNT: TLSv1" "$T/pm.err")
+is "$(printf '%s\n' "$tls_lines" | head -n 1 | grep -c 'session resumed')" 0 \
+	"-d 1: the first round's handshake is a full one"
+is "$(printf '%s\n' "$tls_lines" | sed -n 2p | grep -c 'session resumed')" 1 \
+	"-d 1: the second round's session is resumed"
 
 # IN-USE from a real server: Dovecot with pop3_lock_session, while
 # another client holds a session open
