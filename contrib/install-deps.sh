@@ -5,9 +5,11 @@
 # Debian 12 (as root, or through sudo).
 set -eu
 PKGS="build-essential autoconf automake pkg-config libssl-dev libbsd-dev
-libiniparser-dev dovecot-pop3d dovecot-lmtpd python3 openssl procmail maildrop faketime
+libiniparser-dev libcurl4-openssl-dev libjson-c-dev dovecot-pop3d dovecot-lmtpd python3 openssl procmail maildrop faketime
 clang libclang-rt-14-dev strace tmux
 mpop fetchmail getmail6"
+# tests/integration/oauth2.sh: the authorization server (tests/lib/oauthserver.py)
+PKGS="$PKGS python3-authlib"
 # tests/integration/install.sh (systemd-analyze, zsh, bash-completion, man)
 # and the Debian package that .ci/run builds, checks and installs
 PKGS="$PKGS systemd zsh bash-completion man-db debhelper dh-autoreconf dpkg-dev lintian"

@@ -95,6 +95,15 @@ struct account {
 	char			*password_command;
 	int			 password_command_timeout; /* seconds */
 	int			 allow_plaintext;
+	char			*oauth2;	/* google, microsoft, custom */
+	char			*oauth2_client_id;
+	char			*oauth2_client_secret; /* wiped when freed */
+	char			*oauth2_tenant;	/* microsoft */
+	char			*oauth2_auth_url;
+	char			*oauth2_token_url;
+	char			*oauth2_device_url;
+	char			*oauth2_scope;
+	char			*oauth2_ca_file;
 	int			 keep;
 	int			 keep_days;
 	int			 fetchall;	/* fetch_all */
@@ -572,6 +581,76 @@ unsigned char *b64_decode(const char *, size_t *);
 char	*auth_password(const struct account *, struct pm_err *);
 char	*netrc_password(const char *, const char *, const char *,
 	    struct pm_err *);
+
+/*
+ * oauth2-util.c: the parts of OAuth2 that do no network I/O: the JSON of
+ * the token endpoint's replies (RFC 6749 section 5, RFC 8628 section 3.2),
+ * forms and URLs (application/x-www-form-urlencoded), the redirect a
+ * browser was sent to (or what a user pasted of it), PKCE (RFC 7636, S256)
+ * and the token file (JSON, written atomically, mode 0600).
+ *
+ * Whatever a server sent and a message repeats is escaped (log_vis) and cut
+ * to OAUTH2_SHOWN_MAX bytes; no token or secret is ever part of a message.
+ * Every parse function takes a body that may be hostile: any bytes, not
+ * NUL-terminated, up to OAUTH2_BODY_MAX.
+ */
+#define OAUTH2_BODY_MAX		(1 << 20)	/* a reply body, at most */
+#define OAUTH2_SHOWN_MAX	200		/* server text in a message */
+struct oauth2_token {
+	char	*access_token;	/* wiped when freed */
+	char	*refresh_token;	/* wiped when freed; NULL: none */
+	char	*scope;		/* as granted; NULL: not said */
+	time_t	 expires_at;	/* the access token's end; 0: not said */
+	time_t	 signed_in;	/* when --authorize got the tokens */
+	time_t	 refreshed;	/* the last refresh; 0: never */
+	time_t	 dead;		/* when a refresh got invalid_grant; 0 */
+	char	*dead_why;	/* that error, escaped and cut; or NULL */
+	char	*client_id;	/* the client they were issued to */
+	char	*token_url;	/* ... by this token endpoint */
+};
+struct oauth2_device {
+	char	*device_code;	/* wiped when freed */
+	char	*user_code;
+	char	*verification_uri;
+	char	*verification_uri_complete;	/* NULL: not sent */
+	int	 expires_in;	/* seconds the codes live */
+	int	 interval;	/* seconds between polls */
+};
+void	 oauth2_token_free(struct oauth2_token *);
+void	 oauth2_device_free(struct oauth2_device *);
+int	 oauth2_parse_token(const char *, size_t, time_t,
+	    struct oauth2_token *, char **);
+int	 oauth2_parse_error(const char *, size_t, char **, char **);
+int	 oauth2_parse_device(const char *, size_t, struct oauth2_device *,
+	    char **);
+char	*oauth2_form(const char *const *);
+char	*oauth2_url(const char *, const char *const *);
+int	 oauth2_parse_redirect(const char *, char **, char **, char **,
+	    char **);
+#define OAUTH2_VERIFIER_LEN	64		/* RFC 7636: 43 to 128 */
+#define OAUTH2_CHALLENGE_LEN	43		/* base64url of SHA-256 */
+void	 oauth2_pkce(char [OAUTH2_VERIFIER_LEN + 1],
+	    char [OAUTH2_CHALLENGE_LEN + 1]);
+char	*oauth2_random(size_t);
+char	*oauth2_store_format(const struct oauth2_token *);
+int	 oauth2_store_parse(const char *, size_t, struct oauth2_token *,
+	    char **);
+int	 oauth2_store_read(const char *, struct oauth2_token *,
+	    struct pm_err *);
+int	 oauth2_store_write(const char *, const struct oauth2_token *,
+	    struct pm_err *);
+
+/*
+ * oauth2.c: signing in (--authorize: device code, browser with a loopback
+ * redirect, or paste-back) and an access token for a login, refreshed
+ * through the token endpoint when it is expired or about to be, the
+ * rotated refresh token saved at once. HTTPS through libcurl, verified.
+ */
+char	*oauth2_access_token(const struct account *, const char *,
+	    struct pm_err *);
+int	 oauth2_authorize(const struct account *, const char *, const char *);
+void	 oauth2_describe(const struct account *, const char *, char *,
+	    size_t);
 
 #include <signal.h>
 extern volatile sig_atomic_t fetch_stop;

@@ -67,9 +67,13 @@ build=$(cd "$build" && pwd)
 SAN="address,undefined"
 CFLAGS_F="-g -O1 -fno-omit-frame-pointer"
 XFLAGS="-fno-sanitize-recover=all ${FUZZ_CFLAGS:-}"
+net_cflags=$(pkg-config --cflags libcurl json-c) ||
+	bail "pkg-config: libcurl or json-c not found"
+net_libs=$(pkg-config --libs libcurl json-c) ||
+	bail "pkg-config: libcurl or json-c not found"
 CPPFLAGS_F="-I$cfgdir -I$srcdir/src -DOPENSSL_API_COMPAT=30000 \
--DLIBBSD_OPENBSD_VIS $bsd_cflags"
-LIBS_F="-lssl -lcrypto $bsd_libs -liniparser"
+-DLIBBSD_OPENBSD_VIS $bsd_cflags $net_cflags"
+LIBS_F="$net_libs -lssl -lcrypto $bsd_libs -liniparser"
 
 # Is the fuzzer runtime there? A tiny harness must link.
 probe=$build/probe.c
