@@ -79,6 +79,15 @@ static const struct key keys[] = {
 	{ "password_command",	K_CMD,	OFF(password_command) },
 	{ "password_command_timeout", K_SECS, OFF(password_command_timeout) },
 	{ "allow_plaintext",	K_BOOL,	OFF(allow_plaintext) },
+	{ "oauth2",		K_STR,	OFF(oauth2) },
+	{ "oauth2_client_id",	K_STR,	OFF(oauth2_client_id) },
+	{ "oauth2_client_secret", K_STR, OFF(oauth2_client_secret) },
+	{ "oauth2_tenant",	K_STR,	OFF(oauth2_tenant) },
+	{ "oauth2_scope",	K_STR,	OFF(oauth2_scope) },
+	{ "oauth2_auth_url",	K_STR,	OFF(oauth2_auth_url) },
+	{ "oauth2_token_url",	K_STR,	OFF(oauth2_token_url) },
+	{ "oauth2_device_url",	K_STR,	OFF(oauth2_device_url) },
+	{ "oauth2_ca_file",	K_FILE,	OFF(oauth2_ca_file) },
 	{ "keep",		K_BOOL,	OFF(keep) },
 	{ "keep_days",		K_DAYS,	OFF(keep_days) },
 	{ "fetch_all",		K_BOOL,	OFF(fetchall) },
@@ -681,14 +690,15 @@ conf_dump(FILE *f, const struct config *conf, char **names, int nnames)
 			case K_PORT:
 				if (*(char * const *)field == NULL)
 					continue;
-				if (strcmp(k->name, "password") == 0)
+				if (strcmp(k->name, "password") == 0 ||
+				    strcmp(k->name, "oauth2_client_secret") == 0)
 					/*
 					 * A comment: this output fed back
 					 * with -C must not log in with
 					 * "***" as the password.
 					 */
-					fprintf(f, "# password = *** (set, "
-					    "not shown)\n");
+					fprintf(f, "# %s = *** (set, "
+					    "not shown)\n", k->name);
 				else
 					fprintf(f, "%s = %s\n", k->name,
 					    *(char * const *)field);
@@ -950,6 +960,15 @@ account_free(struct account *a)
 	free(a->user);
 	freezero_str(a->password);
 	free(a->password_command);
+	free(a->oauth2);
+	free(a->oauth2_client_id);
+	freezero_str(a->oauth2_client_secret);
+	free(a->oauth2_tenant);
+	free(a->oauth2_scope);
+	free(a->oauth2_auth_url);
+	free(a->oauth2_token_url);
+	free(a->oauth2_device_url);
+	free(a->oauth2_ca_file);
 	for (i = 0; deliver_backends[i] != NULL; i++)
 		free(*(char **)((char *)a + deliver_backends[i]->acct_off));
 	free(a->deliver_to);
@@ -957,6 +976,140 @@ account_free(struct account *a)
 	free(a->smtp_user);
 	free(a->smtp_password_command);
 	free(a);
+}
+
+/*
+ * The OAuth2 keys: a preset fills the endpoints and scope the account did
+ * not set itself (they may be overridden, for a provider's other
+ * endpoints or a test server); custom needs them all. Every endpoint is
+ * HTTPS. The token comes from pullmail itself: no password, and a
+ * mechanism that carries a bearer token.
+ */
+static int
+oauth2_keys(struct account *a, const char *path, const char *sect,
+    struct pm_err *err)
+{
+	const char	*auth = NULL, *token = NULL, *device = NULL;
+	const char	*scope = NULL, *tenant, *bad = NULL, *badv = NULL;
+	char		*ms = NULL;
+	int		 rv = -1;
+
+	if (a->oauth2 == NULL) {
+		if (a->oauth2_client_id != NULL)
+			bad = "oauth2_client_id";
+		else if (a->oauth2_client_secret != NULL)
+			bad = "oauth2_client_secret";
+		else if (a->oauth2_tenant != NULL)
+			bad = "oauth2_tenant";
+		if (bad != NULL) {
+			err_set(err, EX_CONFIG, "%s: [%s] %s: set only with "
+			    "oauth2 = google, microsoft or custom", path, sect,
+			    bad);
+			return -1;
+		}
+		return 0;
+	}
+	tenant = a->oauth2_tenant != NULL ? a->oauth2_tenant : "common";
+	if (strcasecmp(a->oauth2, "google") == 0) {
+		auth = "https://accounts.google.com/o/oauth2/v2/auth";
+		token = "https://oauth2.googleapis.com/token";
+		/* Google's device flow does not grant the Gmail scope. */
+		scope = "https://mail.google.com/";
+	} else if (strcasecmp(a->oauth2, "microsoft") == 0) {
+		if (strspn(tenant, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+		    strlen(tenant)) {
+			err_set(err, EX_CONFIG, "%s: [%s] oauth2_tenant: not "
+			    "a tenant name, domain or ID: common, consumers, "
+			    "organizations, a domain or a tenant ID", path,
+			    sect);
+			return -1;
+		}
+		xasprintf(&ms, "https://login.microsoftonline.com/%s/oauth2/"
+		    "v2.0/", tenant);
+		scope = "https://outlook.office.com/POP.AccessAsUser.All "
+		    "offline_access";
+	} else if (strcasecmp(a->oauth2, "custom") != 0) {
+		err_set(err, EX_CONFIG, "%s: [%s] oauth2: must be google, "
+		    "microsoft or custom", path, sect);
+		return -1;
+	}
+	if (a->oauth2_tenant != NULL && ms == NULL) {
+		err_set(err, EX_CONFIG, "%s: [%s] oauth2_tenant: only for "
+		    "oauth2 = microsoft", path, sect);
+		return -1;
+	}
+#define FILL(field, v)	do {						\
+	if ((field) == NULL && (v) != NULL)				\
+		(field) = xstrdup(v);					\
+} while (0)
+	if (ms != NULL) {
+		if (a->oauth2_auth_url == NULL)
+			xasprintf(&a->oauth2_auth_url, "%sauthorize", ms);
+		if (a->oauth2_token_url == NULL)
+			xasprintf(&a->oauth2_token_url, "%stoken", ms);
+		if (a->oauth2_device_url == NULL)
+			xasprintf(&a->oauth2_device_url, "%sdevicecode", ms);
+	}
+	FILL(a->oauth2_auth_url, auth);
+	FILL(a->oauth2_token_url, token);
+	FILL(a->oauth2_device_url, device);
+	FILL(a->oauth2_scope, scope);
+#undef FILL
+	if (a->oauth2_client_id == NULL) {
+		err_set(err, EX_CONFIG, "%s: [%s] oauth2_client_id: missing "
+		    "(the client you registered at the provider: see "
+		    "pullmail.conf(5), OAUTH2)", path, sect);
+		goto out;
+	}
+	if (a->oauth2_token_url == NULL) {
+		err_set(err, EX_CONFIG, "%s: [%s] oauth2_token_url: missing "
+		    "(oauth2 = custom names every endpoint)", path, sect);
+		goto out;
+	}
+	if (a->oauth2_scope == NULL) {
+		err_set(err, EX_CONFIG, "%s: [%s] oauth2_scope: missing "
+		    "(oauth2 = custom names the scope to ask for)", path,
+		    sect);
+		goto out;
+	}
+	if (a->oauth2_auth_url == NULL && a->oauth2_device_url == NULL) {
+		err_set(err, EX_CONFIG, "%s: [%s] oauth2_auth_url: missing "
+		    "(set it, or oauth2_device_url, to sign in)", path, sect);
+		goto out;
+	}
+	if (strncasecmp(a->oauth2_token_url, "https://", 8) != 0)
+		bad = "oauth2_token_url", badv = a->oauth2_token_url;
+	else if (a->oauth2_auth_url != NULL &&
+	    strncasecmp(a->oauth2_auth_url, "https://", 8) != 0)
+		bad = "oauth2_auth_url", badv = a->oauth2_auth_url;
+	else if (a->oauth2_device_url != NULL &&
+	    strncasecmp(a->oauth2_device_url, "https://", 8) != 0)
+		bad = "oauth2_device_url", badv = a->oauth2_device_url;
+	if (bad != NULL) {
+		err_set(err, EX_CONFIG, "%s: [%s] %s: %s is not an https:// "
+		    "URL (tokens travel only over verified TLS)", path, sect,
+		    bad, badv);
+		goto out;
+	}
+	if (a->password != NULL || a->password_command != NULL) {
+		err_set(err, EX_CONFIG, "%s: [%s] %s: not with oauth2 "
+		    "(pullmail gets the token itself; remove %s)", path, sect,
+		    a->password != NULL ? "password" : "password_command",
+		    a->password != NULL ? "password" : "password_command");
+		goto out;
+	}
+	if (a->auth != AUTH_AUTO && a->auth != AUTH_XOAUTH2 &&
+	    a->auth != AUTH_OAUTHBEARER) {
+		err_set(err, EX_CONFIG, "%s: [%s] auth: %s cannot carry an "
+		    "OAuth2 token: use auto, xoauth2 or oauthbearer", path,
+		    sect, auth_mech_name(a->auth));
+		goto out;
+	}
+	rv = 0;
+out:
+	free(ms);
+	return rv;
 }
 
 static struct account *
@@ -1002,6 +1155,8 @@ account_build(dictionary *d, const char *sect, const char *path,
 		    "only one of them may be set", path, sect);
 		goto fail;
 	}
+	if (oauth2_keys(a, path, sect, err) == -1)
+		goto fail;
 	if ((a->client_cert == NULL) != (a->client_key == NULL)) {
 		err_set(err, EX_CONFIG, "%s: [%s] client_cert, client_key: "
 		    "set both or neither", path, sect);
@@ -1090,6 +1245,9 @@ conf_load(const char *path, struct config *conf, struct pm_err *err)
 		snprintf(key, sizeof(key), "%s:password",
 		    iniparser_getsecname(d, i));
 		has_password = iniparser_find_entry(d, key);
+		snprintf(key, sizeof(key), "%s:oauth2_client_secret",
+		    iniparser_getsecname(d, i));
+		has_password |= iniparser_find_entry(d, key);
 	}
 	if (has_password && (st.st_mode & 077) != 0) {
 		err_set(err, EX_CONFIG, "%s: contains a password but is mode "

@@ -1002,6 +1002,43 @@ refused_for_now(struct session *s)
  * Returns the session's exit status (0 on success) after reporting any
  * error once; *st counts this session only.
  */
+/*
+ * An OAuth2 login refused: the access token may have been revoked before
+ * its time (a password change, the provider's own policy). Once a session,
+ * a refreshed token is tried on a new connection, unless the refresh
+ * gives the same token back. 1 when that login worked.
+ */
+static int
+oauth2_retry(struct session *s, const char *statedir, char **passwordp)
+{
+	const struct account	*a = s->acct;
+	struct pm_err		 e = { 0, NULL };
+	char			*tok;
+
+	if (a->oauth2 == NULL || s->err.status != EX_NOPERM)
+		return 0;
+	if ((tok = oauth2_access_token(a, statedir, *passwordp, &e)) == NULL) {
+		/* Its reason says more than the refused login's. */
+		err_clear(&s->err);
+		s->err = e;
+		return 0;
+	}
+	if (strcmp(tok, *passwordp) == 0) {
+		freezero_str(tok);
+		return 0;
+	}
+	log_info("%s: login refused with the saved OAuth2 access token; "
+	    "trying a fresh one", a->name);
+	freezero_str(*passwordp);
+	*passwordp = tok;
+	pop3_close(&s->pop);
+	err_clear(&s->err);
+	if (pop3_connect(&s->pop, a, 0, &s->err) == -1 ||
+	    auth_login(&s->pop, *passwordp) == -1)
+		return 0;
+	return 1;
+}
+
 static int
 fetch_session(struct account *a, const char *statedir,
     const struct run_opts *opts, char **passwordp,
@@ -1042,14 +1079,22 @@ fetch_session(struct account *a, const char *statedir,
 		s.per_msg = !deliver_batched(&s.dlv);
 		xasprintf(&s.damaged_dir, "%s/%s.damaged", statedir, a->name);
 	}
-	/* EXTERNAL logs in by the client certificate: no password. */
+	/*
+	 * EXTERNAL logs in by the client certificate: no password. OAuth2:
+	 * the access token, refreshed first if it is about to expire.
+	 */
+	if (a->oauth2 != NULL && *passwordp == NULL &&
+	    (*passwordp = oauth2_access_token(a, statedir, NULL,
+	    &s.err)) == NULL)
+		goto out;
 	if (a->auth != AUTH_EXTERNAL && *passwordp == NULL &&
 	    (*passwordp = auth_password(a, &s.err)) == NULL)
 		goto out;
 
 	connected = 1;
 	if (pop3_connect(&s.pop, a, 0, &s.err) == -1 ||
-	    auth_login(&s.pop, *passwordp) == -1) {
+	    (auth_login(&s.pop, *passwordp) == -1 &&
+	    !oauth2_retry(&s, statedir, passwordp))) {
 		if (followup && refused_for_now(&s))
 			finished = 1;
 		goto out;

@@ -120,6 +120,13 @@ fetch_serverinfo(const struct account *a, struct pm_err *err)
 	show("APOP", p.apop_ts[0] != '\0' ? "offered" : "not offered");
 	show("UTF8", p.utf8 > 0 ? "enabled (RFC 6856: messages as they are)" :
 	    p.utf8 < 0 ? "offered, but refused when asked" : "not offered");
+	if (a->oauth2 != NULL) {
+		char	 tok[256], *dir = conf_state_dir();
+
+		oauth2_describe(a, dir, tok, sizeof(tok));
+		free(dir);
+		show("OAuth2", tok);
+	}
 	fflush(stdout);
 	/* Leave politely; nothing was done. */
 	pop3_quit(&p);

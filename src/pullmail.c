@@ -62,6 +62,11 @@ usage(int status)
 "      --dump-config   print each account's effective settings and exit\n"
 "      --serverinfo    show what each server offers (TLS, certificate and\n"
 "                      its fingerprint, capabilities); does not log in\n"
+"      --authorize     sign the one ACCOUNT named in with OAuth2 and save\n"
+"                      its tokens (accounts with oauth2 set)\n"
+"      --flow FLOW     how --authorize signs in: device (a code to enter on\n"
+"                      the provider's page), browser (a redirect back to\n"
+"                      127.0.0.1) or paste (paste the browser's last address)\n"
 "  -d, --daemon SECS   fetch every SECS seconds until SIGTERM; SIGHUP re-reads\n"
 "                      the config, SIGUSR1 fetches now\n"
 "      --syslog        log to syslog (facility mail) instead of stderr\n"
@@ -115,10 +120,18 @@ summary(const struct account *a, const struct fetch_stats *st,
 	char	 line[512], hs[32], *shown;
 	size_t	 n;
 
-	if (opts->check)
-		snprintf(line, sizeof(line), "%s: %u new of %u (%s new)",
+	if (opts->check) {
+		char	 tok[256], *dir;
+
+		/* An OAuth2 account: how its sign-in stands, too. */
+		dir = conf_state_dir();
+		oauth2_describe(a, dir, tok, sizeof(tok));
+		free(dir);
+		snprintf(line, sizeof(line), "%s: %u new of %u (%s new)%s%s",
 		    a->name, st->fresh, st->listed,
-		    human_size(st->fresh_bytes, hs, sizeof(hs)));
+		    human_size(st->fresh_bytes, hs, sizeof(hs)),
+		    tok[0] != '\0' ? "; OAuth2: " : "", tok);
+	}
 	else if (opts->mark_seen)
 		snprintf(line, sizeof(line), "%s: %u message%s marked as seen",
 		    a->name, st->marked, st->marked == 1 ? "" : "s");
@@ -240,7 +253,8 @@ ask_first(const struct account *a, int *status)
 
 	*status = 0;
 	if (a->password != NULL || a->password_command != NULL ||
-	    a->auth == AUTH_EXTERNAL || !isatty(STDIN_FILENO))
+	    a->oauth2 != NULL || a->auth == AUTH_EXTERNAL ||
+	    !isatty(STDIN_FILENO))
 		return NULL;
 	if ((pw = auth_password(a, &err)) == NULL) {
 		log_warnx("%s: %s", a->name, err.msg);
@@ -435,6 +449,8 @@ main(int argc, char **argv)
 		{ "accept",	required_argument,	NULL, 'A' },
 		{ "dump-config", no_argument,		NULL, 'D' },
 		{ "serverinfo",	no_argument,		NULL, 'I' },
+		{ "authorize",	no_argument,		NULL, 'O' },
+		{ "flow",	required_argument,	NULL, 'F' },
 		{ "daemon",	required_argument,	NULL, 'd' },
 		{ "syslog",	no_argument,		NULL, 'L' },
 		{ "jobs",	required_argument,	NULL, 'j' },
@@ -451,6 +467,8 @@ main(int argc, char **argv)
 	int			 ch, verbose = 0, quiet = 0, version = 0, status = 0, i;
 	int			 show, anynew = 0, dump = 0, interval = 0;
 	int			 info = 0, jobs = 0, cli_jobs, naccept = 0;
+	int			 authorize = 0;
+	const char		*flow = NULL;
 	char			*accept[16];
 	const char		*errstr;
 
@@ -468,6 +486,20 @@ main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "import") == 0) {
 		log_init(0, 0);
 		return import_main(argc - 1, argv + 1, NULL);
+	}
+	/* ... and "pullmail -C FILE import ...", as fetchmail users type. */
+	if (argc > 3 && (strcmp(argv[1], "-C") == 0 ||
+	    strcmp(argv[1], "--config") == 0) &&
+	    strcmp(argv[3], "import") == 0) {
+		log_init(0, 0);
+		return import_main(argc - 3, argv + 3, argv[2]);
+	}
+	if (argc > 2 && (strncmp(argv[1], "--config=", 9) == 0 ||
+	    (strncmp(argv[1], "-C", 2) == 0 && argv[1][2] != '\0')) &&
+	    strcmp(argv[2], "import") == 0) {
+		log_init(0, 0);
+		return import_main(argc - 2, argv + 2, argv[1][1] == 'C' ?
+		    argv[1] + 2 : argv[1] + 9);
 	}
 	while ((ch = getopt_long(argc, argv, "C:kacld:j:vqhV", longopts,
 	    NULL)) != -1) {
@@ -504,6 +536,19 @@ main(int argc, char **argv)
 			break;
 		case 'D':
 			dump = 1;
+			break;
+		case 'O':
+			authorize = 1;
+			break;
+		case 'F':
+			if (strcmp(optarg, "device") != 0 &&
+			    strcmp(optarg, "browser") != 0 &&
+			    strcmp(optarg, "paste") != 0) {
+				fprintf(stderr, "pullmail: --flow: device, "
+				    "browser or paste\n");
+				return EX_USAGE;
+			}
+			flow = optarg;
 			break;
 		case 'I':
 			info = 1;
@@ -553,6 +598,17 @@ main(int argc, char **argv)
 	    opts.mark_seen + opts.fetchall + opts.nodelete > 0 || interval > 0)) {
 		fprintf(stderr, "pullmail: --accept needs exactly one ACCOUNT, "
 		    "and no other action\n");
+		return EX_USAGE;
+	}
+	if (authorize && (argc != 1 || opts.check + opts.list +
+	    opts.mark_seen + opts.fetchall + opts.nodelete + naccept > 0 ||
+	    interval > 0 || info || dump)) {
+		fprintf(stderr, "pullmail: --authorize needs exactly one "
+		    "ACCOUNT, and no other action\n");
+		return EX_USAGE;
+	}
+	if (flow != NULL && !authorize) {
+		fprintf(stderr, "pullmail: --flow goes with --authorize\n");
 		return EX_USAGE;
 	}
 	if (quiet && verbose) {
@@ -616,6 +672,13 @@ main(int argc, char **argv)
 		return status;
 	}
 	statedir = conf_state_dir();
+	if (authorize) {
+		status = oauth2_authorize(conf_find(&conf, argv[0]), statedir,
+		    flow);
+		free(statedir);
+		conf_free(&conf);
+		return status;
+	}
 	if (naccept > 0) {
 		status = fetch_accept(conf_find(&conf, argv[0]), statedir,
 		    accept, naccept, opts.wait);

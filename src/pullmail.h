@@ -631,6 +631,7 @@ int	 oauth2_parse_redirect(const char *, char **, char **, char **,
 #define OAUTH2_CHALLENGE_LEN	43		/* base64url of SHA-256 */
 void	 oauth2_pkce(char [OAUTH2_VERIFIER_LEN + 1],
 	    char [OAUTH2_CHALLENGE_LEN + 1]);
+void	 oauth2_pkce_challenge(const char *, char [OAUTH2_CHALLENGE_LEN + 1]);
 char	*oauth2_random(size_t);
 char	*oauth2_store_format(const struct oauth2_token *);
 int	 oauth2_store_parse(const char *, size_t, struct oauth2_token *,
@@ -647,7 +648,7 @@ int	 oauth2_store_write(const char *, const struct oauth2_token *,
  * rotated refresh token saved at once. HTTPS through libcurl, verified.
  */
 char	*oauth2_access_token(const struct account *, const char *,
-	    struct pm_err *);
+	    const char *, struct pm_err *);
 int	 oauth2_authorize(const struct account *, const char *, const char *);
 void	 oauth2_describe(const struct account *, const char *, char *,
 	    size_t);

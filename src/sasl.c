@@ -650,6 +650,17 @@ login_oauth(struct pop3 *p, const char *user, const char *token, int bearer)
 static int
 choose(const struct pop3 *p, int encrypted)
 {
+	/*
+	 * An OAuth2 account has a bearer token, not a password: the
+	 * standard mechanism if offered, else Google's and Microsoft's
+	 * (which they also speak when CAPA does not list it).
+	 */
+	if (p->acct->oauth2 != NULL) {
+		if (!encrypted)
+			return -1;
+		return offered(p, "OAUTHBEARER") ? AUTH_OAUTHBEARER :
+		    AUTH_XOAUTH2;
+	}
 	if (offered(p, "SCRAM-SHA-256"))
 		return AUTH_SCRAM256;
 	if (offered(p, "SCRAM-SHA-1"))
@@ -677,10 +688,11 @@ login(struct pop3 *p, const char *secret, int *mp)
 		m = choose(p, encrypted || a->allow_plaintext);
 		if (m == -1) {
 			err_set(p->err, EX_CONFIG, "refusing to send the "
-			    "password over an unencrypted connection, and the "
-			    "server offers no mechanism that hides it (use tls "
+			    "%s over an unencrypted connection%s (use tls "
 			    "= starttls or implicit, or set allow_plaintext = "
-			    "yes)");
+			    "yes)", a->oauth2 != NULL ? "token" : "password",
+			    a->oauth2 != NULL ? "" : ", and the server offers "
+			    "no mechanism that hides it");
 			return -1;
 		}
 	}

@@ -196,6 +196,14 @@ untrack_pid "$locker"
 run_pm import -C "$T/other.conf" mpop
 is "$PM_RC" 0 "once unlocked, the same import succeeds" || show_pm
 rm -f "$T/other.conf"
+# -C before the subcommand, as fetchmail users write it: the same import
+# (refused here, as the caches exist now)
+for form in "-C $T/other.conf" "-C$T/other.conf" "--config $T/other.conf"; do
+	# shellcheck disable=SC2086
+	run_pm $form import mpop
+	is "$PM_RC" 78 "pullmail $form import mpop: taken as the import" || show_pm
+	contains "$PM_ERR" "already has a UIDL cache" "pullmail $form import mpop: the import's answer"
+done
 
 # a broken uidls_file: one line naming file and line, nothing written
 rm -rf "$STATE_DIR"

@@ -427,6 +427,95 @@ main(void)
 		expect("ca_file a dangling symlink", text, 0600, want);
 		unlink(link);
 	}
+	/* OAuth2: presets fill what the account leaves out; mistakes named. */
+	{
+		static const struct { const char *name, *text, *want; } oc[] = {
+			{ "oauth2 google", "oauth2 = google\n"
+			    "oauth2_client_id = id\n", NULL },
+			{ "oauth2 microsoft with a tenant", "oauth2 = Microsoft\n"
+			    "oauth2_client_id = id\noauth2_tenant = consumers\n",
+			    NULL },
+			{ "oauth2 unknown provider", "oauth2 = yahoo\n"
+			    "oauth2_client_id = id\n",
+			    "[work] oauth2: must be google, microsoft or custom" },
+			{ "oauth2 without a client", "oauth2 = google\n",
+			    "[work] oauth2_client_id: missing" },
+			{ "oauth2 custom without a token URL", "oauth2 = custom\n"
+			    "oauth2_client_id = id\noauth2_scope = s\n"
+			    "oauth2_auth_url = https://a/\n",
+			    "[work] oauth2_token_url: missing" },
+			{ "oauth2 custom without a scope", "oauth2 = custom\n"
+			    "oauth2_client_id = id\n"
+			    "oauth2_token_url = https://a/t\n"
+			    "oauth2_device_url = https://a/d\n",
+			    "[work] oauth2_scope: missing" },
+			{ "oauth2 custom with no way to sign in",
+			    "oauth2 = custom\noauth2_client_id = id\n"
+			    "oauth2_token_url = https://a/t\noauth2_scope = s\n",
+			    "[work] oauth2_auth_url: missing" },
+			{ "oauth2 http endpoint", "oauth2 = custom\n"
+			    "oauth2_client_id = id\noauth2_scope = s\n"
+			    "oauth2_token_url = http://a/t\n"
+			    "oauth2_device_url = https://a/d\n",
+			    "[work] oauth2_token_url: http://a/t is not an "
+			    "https:// URL" },
+			{ "oauth2 with a password", "oauth2 = google\n"
+			    "oauth2_client_id = id\npassword = x\n",
+			    "[work] password: not with oauth2" },
+			{ "oauth2 with a password mechanism", "oauth2 = google\n"
+			    "oauth2_client_id = id\nauth = plain\n",
+			    "[work] auth: plain cannot carry an OAuth2 token" },
+			{ "oauth2 tenant for google", "oauth2 = google\n"
+			    "oauth2_client_id = id\noauth2_tenant = common\n",
+			    "[work] oauth2_tenant: only for oauth2 = microsoft" },
+			{ "oauth2 hostile tenant", "oauth2 = microsoft\n"
+			    "oauth2_client_id = id\noauth2_tenant = a/../b\n",
+			    "[work] oauth2_tenant: not a tenant" },
+			{ "oauth2 key without oauth2", "oauth2_client_id = id\n",
+			    "[work] oauth2_client_id: set only with oauth2" },
+			{ "oauth2 client secret in a readable file",
+			    "oauth2 = google\noauth2_client_id = id\n"
+			    "oauth2_client_secret = s3cret\n",
+			    "contains a password but is mode 0644" },
+		};
+		size_t	 i;
+
+		for (i = 0; i < sizeof(oc) / sizeof(oc[0]); i++) {
+			snprintf(text, sizeof(text), BASE "%s", oc[i].text);
+			expect(oc[i].name, text, strstr(oc[i].text,
+			    "secret") != NULL ? 0644 : 0600, oc[i].want);
+		}
+		snprintf(text, sizeof(text), BASE "oauth2 = microsoft\n"
+		    "oauth2_client_id = id\noauth2_tenant = contoso.com\n"
+		    "oauth2_client_secret = s3cret\n"
+		    "oauth2_token_url = https://t.example/tok\n");
+		write_conf(text, 0600);
+		ok(conf_load(path, &conf, &err) == 0, "oauth2 preset: loads");
+		a = TAILQ_FIRST(&conf.accounts);
+		ok(a != NULL && strcmp(a->oauth2_auth_url, "https://login."
+		    "microsoftonline.com/contoso.com/oauth2/v2.0/authorize") ==
+		    0 && strcmp(a->oauth2_device_url, "https://login."
+		    "microsoftonline.com/contoso.com/oauth2/v2.0/devicecode") ==
+		    0 && strcmp(a->oauth2_token_url, "https://t.example/tok") ==
+		    0 && strstr(a->oauth2_scope, "POP.AccessAsUser.All "
+		    "offline_access") != NULL, "oauth2 preset: the tenant's "
+		    "endpoints, the account's own token URL, the scope");
+		{
+			char	*buf = NULL;
+			size_t	 blen = 0;
+			FILE	*mf = open_memstream(&buf, &blen);
+
+			conf_dump(mf, &conf, NULL, 0);
+			fclose(mf);
+			ok(strstr(buf, "s3cret") == NULL && strstr(buf,
+			    "# oauth2_client_secret = ***") != NULL,
+			    "oauth2: --dump-config hides the client secret");
+			free(buf);
+		}
+		conf_free(&conf);
+		err_clear(&err);
+	}
+
 	unlink(ca);
 
 	/* A file that does not exist. */
