@@ -575,7 +575,8 @@ flow_device(const struct account *a, struct oauth2_token *t,
 	u = log_vis(d.verification_uri, strlen(d.verification_uri));
 	c = log_vis(d.user_code, strlen(d.user_code));
 	say("To sign in %s, open %s\nand enter the code %s (it is valid for "
-	    "%d minutes).\n", a->name, u, c, (d.expires_in + 59) / 60);
+	    "%d minute%s).\n", a->name, u, c, (d.expires_in + 59) / 60,
+	    d.expires_in > 60 ? "s" : "");
 	free(u);
 	free(c);
 	if (d.verification_uri_complete != NULL) {
@@ -761,7 +762,6 @@ consider(const struct account *a, const char *input, const char *state,
 		if (fdp != NULL && *fdp != -1)
 			answer(*fdp, 400, PAGE("pullmail: this answer does not "
 			    "belong to the sign-in in progress."));
-		freezero_str(code);
 	} else {
 		*codep = code;
 		code = NULL;
