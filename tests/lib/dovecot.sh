@@ -21,6 +21,11 @@ DOVECOT=${DOVECOT:-}
 # DOVECOT_LOCK_SESSION=yes: one POP3 session at a time per mailbox (a
 # second login gets -ERR [IN-USE])
 DOVECOT_LOCK_SESSION=${DOVECOT_LOCK_SESSION:-no}
+# DOVECOT_OAUTH2_URL=https://.../introspect: XOAUTH2 and OAUTHBEARER too,
+# their tokens checked through that RFC 7662 introspection URL (the oauth2
+# passdb), trusting DOVECOT_OAUTH2_CA (default: this instance's own CA)
+DOVECOT_OAUTH2_URL=${DOVECOT_OAUTH2_URL:-}
+DOVECOT_OAUTH2_CA=${DOVECOT_OAUTH2_CA:-}
 POP3_USER=pmtest
 POP3_PASS=pm-Secret-42
 NOSTLS_ADDR=127.0.0.2
@@ -268,9 +273,34 @@ auth_ssl_username_from_cert = yes
 ssl_cert_username_field = commonName
 
 disable_plaintext_auth = no
-auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256 external
+auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256 external${DOVECOT_OAUTH2_URL:+ xoauth2 oauthbearer}
 auth_failure_delay = 0
 auth_verbose = yes
+EOF
+		if [ -n "$DOVECOT_OAUTH2_URL" ]; then
+			# where Dovecot's unprivileged auth process can read it
+			# (next to the passwd-file)
+			oca=${PASSWD_FILE%/*}/oauth2-ca.pem
+			cp "${DOVECOT_OAUTH2_CA:-$dir/ca.pem}" "$oca" &&
+				chmod 0644 "$oca" || die "cannot copy $DOVECOT_OAUTH2_CA"
+			cat >"$dir/dovecot-oauth2.conf.ext" <<EOF
+introspection_mode = post
+introspection_url = $DOVECOT_OAUTH2_URL
+username_attribute = username
+active_attribute = active
+active_value = true
+tls_ca_cert_file = $oca
+EOF
+			cat <<EOF
+# OAuth2: the bearer token checked by the authorization server
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $dir/dovecot-oauth2.conf.ext
+}
+EOF
+		fi
+		cat <<EOF
 # EXTERNAL: the user (from a verified client certificate) is checked
 # against this list, with "nopassword"; no other mechanism consults it
 passdb {

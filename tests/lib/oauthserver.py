@@ -61,7 +61,8 @@ S = {
     "device_expires": 600, "device_interval": 1,
     "codes": {}, "tokens": {}, "devices": {},
     "stats": {"refresh": {}, "device_polls": 0, "grants": [],
-              "fields": [], "tokens_issued": 0, "introspect": 0},
+              "fields": [], "tokens_issued": 0, "introspect": 0,
+              "slow_downs": 0},
 }
 PORT = [0]
 DIR = ["."]
@@ -259,10 +260,10 @@ class DeviceGrant(DeviceCodeGrant):
         credential.last_poll = now
         if S["slow_down"] > 0:
             S["slow_down"] -= 1
-            credential.interval += 5
-            return True
+            early = True
         if early:
             credential.interval += 5
+            S["stats"]["slow_downs"] += 1
         return early
 
 
