@@ -462,9 +462,13 @@ hexval(int c)
 	return -1;
 }
 
-/* Percent-decode s[0..len) ('+' a space): NULL if malformed or unprintable. */
+/*
+ * Percent-decode s[0..len) ('+' a space): NULL if malformed, or (strict)
+ * if it holds a control byte. Not strict: such bytes are kept (for text
+ * that is escaped before it is shown).
+ */
 static char *
-decode(const char *s, size_t len)
+decode(const char *s, size_t len, int strict)
 {
 	char	*out = xmalloc(len + 1);
 	size_t	 i, n = 0;
@@ -484,7 +488,7 @@ decode(const char *s, size_t len)
 			c = hi << 4 | lo;
 			i += 2;
 		}
-		if (c < 0x20 || c == 0x7f) {
+		if ((c < 0x20 || c == 0x7f) && (strict || c == 0)) {
 			freezero(out, len + 1);
 			return NULL;
 		}
@@ -552,7 +556,8 @@ oauth2_parse_redirect(const char *input, char **code, char **state,
 			if (*slot != NULL)
 				goto bad;
 			v = decode(eq < amp ? eq + 1 : amp, eq < amp ?
-			    (size_t)(amp - eq - 1) : 0);
+			    (size_t)(amp - eq - 1) : 0, slot == code ||
+			    slot == state);
 			if (v == NULL)
 				goto bad;
 			if (slot == error || slot == error_desc) {

@@ -20,7 +20,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 srcdir=$(cd "$here/../.." && pwd)
 build=${1:-./fuzz-build}
-harnesses="fuzz-reply fuzz-body fuzz-config fuzz-mbox fuzz-uidl fuzz-fetchmailrc fuzz-import"
+harnesses="fuzz-reply fuzz-body fuzz-config fuzz-mbox fuzz-uidl fuzz-fetchmailrc fuzz-import fuzz-oauth2"
 
 bail() {
 	echo "Bail out! $*"
