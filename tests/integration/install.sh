@@ -242,6 +242,8 @@ for sh in bash zsh; do
 	is "$(echo $COMP)" "" "$sh: no account offered for --accept's UID"
 	if [ $sh = bash ]; then $c pullmail --serverinfo --config="$CFG" alpha ""; else $c "pullmail --serverinfo --config=$CFG alpha "; fi
 	is "$(echo $COMP)" "beta.two gamma-3" "$sh: --config=FILE; an account already named is not offered again"
+	if [ $sh = bash ]; then $c pullmail --authorize --flow ""; else $c "pullmail --authorize --flow="; fi
+	is "$(echo $COMP)" "browser device paste" "$sh: --flow offers its three flows"
 	if [ $sh = bash ]; then $c pullmail --check ""; else $c "pullmail --check "; fi
 	is "$(echo $COMP)" "homeacct" "$sh: without -C, the accounts of ~/.config/pullmail/config"
 	export XDG_CONFIG_HOME=$T/xdg
