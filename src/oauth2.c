@@ -972,8 +972,10 @@ oauth2_authorize(const struct account *a, const char *statedir,
 		    "mail: use --flow browser or paste)" : "");
 		goto out;
 	}
-	if ((fd = token_lock(statedir, a->name, &err)) == -1)
+	if (mkdir_p(statedir, 0700) == -1) {
+		err_set(&err, EX_IOERR, "%s: %s", statedir, strerror(errno));
 		goto out;
+	}
 	path = token_path(statedir, a->name, "");
 	if (strcmp(flow, "device") == 0)
 		rv = flow_device(a, &t, &err);
@@ -984,7 +986,13 @@ oauth2_authorize(const struct account *a, const char *statedir,
 	t.signed_in = time(NULL);
 	t.client_id = xstrdup(a->oauth2_client_id);
 	t.token_url = xstrdup(a->oauth2_token_url);
-	if (save(path, &t, &err) == -1)
+	/*
+	 * The lock only for saving: a fetch from cron while the user signs
+	 * in (minutes) is not kept waiting; it finds the old tokens, or the
+	 * new ones once saved.
+	 */
+	if ((fd = token_lock(statedir, a->name, &err)) == -1 ||
+	    save(path, &t, &err) == -1)
 		goto out;
 	say("%s: signed in; tokens saved to %s\n", a->name, path);
 	if (t.refresh_token == NULL)

@@ -99,6 +99,25 @@ p = sys.argv[1]; d = json.load(open(p)); d["expires_at"] = 1000
 open(p + ".t", "w").write(json.dumps(d)); os.chmod(p + ".t", 0o600); os.rename(p + ".t", p)' "$TOKF"
 }
 
+# ---------------------------------------------------------------- usage
+run_pm --flow device "$ACCOUNT"
+is "$PM_RC" 64 "--flow without --authorize: status 64" || show_pm
+run_pm --authorize
+is "$PM_RC" 64 "--authorize without an account: status 64" || show_pm
+run_pm --flow sideways --authorize "$ACCOUNT"
+is "$PM_RC" 64 "--flow sideways: status 64" || show_pm
+cp "$CONFIG" "$T/config.oauth"
+add_account plain implicit "$POP3S_PORT" "$POP3_TLS_HOST"
+add_account google implicit "$POP3S_PORT" "$POP3_TLS_HOST" -password \
+	oauth2=google oauth2_client_id=x.apps.googleusercontent.com
+run_pm --authorize plain
+is "$PM_RC" 64 "--authorize of an account without oauth2: status 64" || show_pm
+contains "$PM_ERR" "plain: not an OAuth2 account" "--authorize of an account without oauth2: says so"
+run_pm --authorize --flow device google
+is "$PM_RC" 78 "--flow device for Google: status 78" || show_pm
+contains "$PM_ERR" "Google offers no device flow for mail" "--flow device for Google: says why"
+cp "$T/config.oauth" "$CONFIG"
+
 # ---------------------------------------------------------------- not yet
 run_pm
 is "$PM_RC" 77 "not signed in: status 77" || show_pm
