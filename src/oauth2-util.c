@@ -90,33 +90,24 @@ get_string(json_object *o, const char *key, const char **sp, size_t *lenp)
 	return 1;
 }
 
-/* A token: 1..PM_PASS_MAX bytes, each one 0x21..0x7e (no space, CR, LF). */
+/* 1..max bytes, each one lo..0x7e. */
 static int
-token_ok(const char *s, size_t len)
-{
-	size_t	 i;
-
-	if (len == 0 || len > PM_PASS_MAX)
-		return 0;
-	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
-			return 0;
-	return 1;
-}
-
-/* Printable ASCII (spaces allowed), 1..max bytes. */
-static int
-text_ok(const char *s, size_t len, size_t max)
+bytes_ok(const char *s, size_t len, size_t max, unsigned char lo)
 {
 	size_t	 i;
 
 	if (len == 0 || len > max)
 		return 0;
 	for (i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+		if ((unsigned char)s[i] < lo || (unsigned char)s[i] > 0x7e)
 			return 0;
 	return 1;
 }
+
+/* A token: 1..PM_PASS_MAX bytes 0x21..0x7e (no space, CR, LF: SASL-safe). */
+#define token_ok(s, len)	bytes_ok((s), (len), PM_PASS_MAX, 0x21)
+/* Printable ASCII, spaces allowed, 1..max bytes. */
+#define text_ok(s, len, max)	bytes_ok((s), (len), (max), 0x20)
 
 /*
  * A number of seconds, sent as a JSON integer or a string of digits:

@@ -92,6 +92,16 @@ pm_wait() {
 	untrack_pid "$PM_PID"
 }
 user_code() { sed -n 's/.*enter the code \([A-Z0-9-]*\) .*/\1/p' "$1"; }
+# device_signin OUT ARGS...: pullmail --authorize ARGS by the device flow,
+# the code approved as $POP3_USER once shown; PM_RC as run_pm sets it
+device_signin() {
+	local out=$1
+	shift
+	pm_bg "$out" --authorize "$@"
+	wait_for 30 grep -q 'enter the code' "$out" || diag "$(cat "$out")"
+	ctl approve "{\"user_code\": \"$(user_code "$out")\", \"user\": \"$POP3_USER\"}" >/dev/null
+	pm_wait
+}
 auth_url() { grep -m1 '^https://' "$1"; }
 expire_locally() { # the saved access token looks expired to pullmail
 	"$OPY" -c 'import json, os, sys
@@ -315,10 +325,7 @@ is "$PM_RC" 77 "device sign-in declined: status 77" || diag "$(cat "$T/dd.out")"
 # refreshing at once under -j 2
 add_account second implicit "$POP3S_PORT" "$POP3_TLS_HOST" "${OKEYS[@]}" \
 	keep=yes "maildir=$T/Maildir2"
-pm_bg "$T/two.out" --authorize second
-wait_for 30 grep -q 'enter the code' "$T/two.out"
-ctl approve "{\"user_code\": \"$(user_code "$T/two.out")\", \"user\": \"$POP3_USER\"}" >/dev/null
-pm_wait
+device_signin "$T/two.out" second
 is "$PM_RC" 0 "second account: signed in" || diag "$(cat "$T/two.out")"
 seed 2
 expire_locally
@@ -367,10 +374,7 @@ contains "$PM_ERR$PM_OUT" "no longer valid" "revoked: -c says so too"
 ok "revoked: the tokens are not deleted (the file stays)" test -s "$TOKF"
 
 # and signing in again mends it
-pm_bg "$T/again.out" --authorize "$ACCOUNT"
-wait_for 30 grep -q 'enter the code' "$T/again.out"
-ctl approve "{\"user_code\": \"$(user_code "$T/again.out")\", \"user\": \"$POP3_USER\"}" >/dev/null
-pm_wait
+device_signin "$T/again.out" "$ACCOUNT"
 is "$PM_RC" 0 "signed in again: status 0" || diag "$(cat "$T/again.out")"
 seed 1
 run_pm
