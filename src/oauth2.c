@@ -316,6 +316,25 @@ endpoint_error(const struct account *a, const char *what,
 	free(desc);
 }
 
+/*
+ * A success: 200 without an OAuth2 error in it (some servers answer a
+ * pending device code or a refusal with 200 and {"error": ...}).
+ */
+static int
+reply_ok(const struct http_reply *r)
+{
+	char	*code, *desc;
+
+	if (r->status != 200)
+		return 0;
+	if (oauth2_parse_error(r->body != NULL ? r->body : "", r->len, &code,
+	    &desc) == -1)
+		return 1;
+	free(code);
+	free(desc);
+	return 0;
+}
+
 /* A fresh token from the endpoint's reply: what t becomes. */
 static int
 take_tokens(const struct account *a, const struct http_reply *r,
@@ -384,7 +403,7 @@ refresh(const struct account *a, const char *path, struct oauth2_token *t,
 		return -1;
 	}
 	freezero_str(form);
-	if (r.status != 200) {
+	if (!reply_ok(&r)) {
 		endpoint_error(a, "token endpoint", a->oauth2_token_url, &r,
 		    NULL, err);
 		if (err->status == EX_NOPERM) {
@@ -557,7 +576,7 @@ flow_device(const struct account *a, struct oauth2_token *t,
 		return -1;
 	}
 	freezero_str(form);
-	if (r.status != 200) {
+	if (!reply_ok(&r)) {
 		endpoint_error(a, "device authorization endpoint",
 		    a->oauth2_device_url, &r, NULL, err);
 		http_reply_free(&r);
@@ -611,7 +630,7 @@ flow_device(const struct account *a, struct oauth2_token *t,
 			break;
 		}
 		freezero_str(form);
-		if (r.status == 200) {
+		if (reply_ok(&r)) {
 			rv = take_tokens(a, &r, t, err);
 			http_reply_free(&r);
 			break;
@@ -916,7 +935,7 @@ flow_browser(const struct account *a, struct oauth2_token *t, int listen,
 		goto out;
 	}
 	freezero_str(form);
-	if (r.status == 200)
+	if (reply_ok(&r))
 		rv = take_tokens(a, &r, t, err);
 	else {
 		char *ec;

@@ -225,6 +225,10 @@ ok "token endpoint 503: the token file is unchanged" cmp -s "$TOKF" "$T/tok.befo
 ctl fail '{"n": 1, "status": 500, "error": null}' >/dev/null
 run_pm
 is "$PM_RC" 75 "token endpoint 500 without JSON: status 75" || show_pm
+ctl fail '{"n": 1, "status": 200, "error": "temporarily_unavailable"}' >/dev/null
+run_pm
+is "$PM_RC" 75 "an error in a 200 reply: taken as the error (status 75)" || show_pm
+ok "an error in a 200 reply: the token file is unchanged" cmp -s "$TOKF" "$T/tok.before"
 
 # kill -9 while the token endpoint holds its answer (the refresh done and
 # rotated on its side): the file is whole, and the next run signs in
