@@ -59,6 +59,29 @@
 
 #include "pullmail.h"
 
+static char	*config_given;	/* -C FILE, for the commands we suggest */
+
+/* The configuration named with -C, repeated in the commands suggested. */
+void
+oauth2_set_config(const char *path)
+{
+	free(config_given);
+	config_given = NULL;
+	/* Quoted for the shell if it needs it (and can be). */
+	if (path != NULL)
+		xasprintf(&config_given, "pullmail -C %s%s%s",
+		    strpbrk(path, " \t\"$`\\;&|<>()*?[]#~!{}") != NULL &&
+		    strchr(path, '\'') == NULL ? "'" : "", path,
+		    strpbrk(path, " \t\"$`\\;&|<>()*?[]#~!{}") != NULL &&
+		    strchr(path, '\'') == NULL ? "'" : "");
+}
+
+static const char *
+cmd(void)
+{
+	return config_given != NULL ? config_given : "pullmail";
+}
+
 #define REFRESH_MARGIN	300	/* refresh when fewer seconds are left */
 #define UNKNOWN_LIFE	3000	/* an access token's life, if not said */
 #define WAIT_BROWSER	900	/* seconds the browser flows wait */
@@ -290,7 +313,7 @@ endpoint_error(const struct account *a, const char *what,
 	    desc != NULL ? desc : "");
 	if (strcmp(code, "invalid_grant") == 0)
 		err_set(err, EX_NOPERM, "OAuth2 sign-in no longer valid (%s): "
-		    "run pullmail --authorize %s", why, a->name);
+		    "run %s --authorize %s", why, cmd(), a->name);
 	else if (strcmp(code, "invalid_client") == 0 ||
 	    strcmp(code, "unauthorized_client") == 0)
 		err_set(err, EX_CONFIG, "the %s %s refused the client (%s): "
@@ -456,7 +479,7 @@ unusable(const struct account *a, const char *path,
 {
 	if (!found) {
 		err_set(err, EX_NOPERM, "not signed in with OAuth2: run "
-		    "pullmail --authorize %s", a->name);
+		    "%s --authorize %s", cmd(), a->name);
 		return -1;
 	}
 	if (t->dead != 0) {
@@ -468,8 +491,8 @@ unusable(const struct account *a, const char *path,
 	    !same(t->token_url, a->oauth2_token_url)) {
 		err_set(err, EX_NOPERM, "the OAuth2 tokens in %s were issued to "
 		    "another client or by another endpoint than the "
-		    "configuration names: run pullmail --authorize %s", path,
-		    a->name);
+		    "configuration names: run %s --authorize %s", path,
+		    cmd(), a->name);
 		return -1;
 	}
 	return 0;
@@ -509,9 +532,10 @@ oauth2_access_token(const struct account *a, const char *statedir,
 		goto have;
 	if (t.refresh_token == NULL) {
 		err_set(err, EX_NOPERM, "the OAuth2 access token has expired "
-		    "and the provider gave no refresh token%s: run pullmail "
+		    "and the provider gave no refresh token%s: run %s "
 		    "--authorize %s", strcasecmp(a->oauth2, "microsoft") == 0 ?
-		    " (is offline_access in oauth2_scope?)" : "", a->name);
+		    " (is offline_access in oauth2_scope?)" : "", cmd(),
+		    a->name);
 		goto out;
 	}
 	if (refresh(a, path, &t, err) == -1)
@@ -619,8 +643,8 @@ flow_device(const struct account *a, struct oauth2_token *t,
 		}
 		if (time(NULL) >= end) {
 			err_set(err, EX_TEMPFAIL, "the code expired before the "
-			    "sign-in was done: run pullmail --authorize %s "
-			    "again", a->name);
+			    "sign-in was done: run %s --authorize %s "
+			    "again", cmd(), a->name);
 			break;
 		}
 		form = oauth2_form(pv);
@@ -650,8 +674,8 @@ flow_device(const struct account *a, struct oauth2_token *t,
 		if (code != NULL && strcmp(code, "expired_token") == 0) {
 			err_clear(err);
 			err_set(err, EX_TEMPFAIL, "the code expired before the "
-			    "sign-in was done: run pullmail --authorize %s "
-			    "again", a->name);
+			    "sign-in was done: run %s --authorize %s "
+			    "again", cmd(), a->name);
 		}
 		free(code);
 		break;
@@ -863,8 +887,8 @@ flow_browser(const struct account *a, struct oauth2_token *t, int listen,
 		if (fetch_stop || time(NULL) >= end) {
 			err_set(err, EX_TEMPFAIL, fetch_stop ? "stopped before "
 			    "the sign-in was done" : "no sign-in came back in "
-			    "%d minutes: run pullmail --authorize %s again",
-			    WAIT_BROWSER / 60, a->name);
+			    "%d minutes: run %s --authorize %s again",
+			    WAIT_BROWSER / 60, cmd(), a->name);
 			goto out;
 		}
 		if (lfd != -1) {
@@ -946,8 +970,8 @@ flow_browser(const struct account *a, struct oauth2_token *t, int listen,
 			/* Here it is the code that was refused. */
 			err_clear(err);
 			err_set(err, EX_NOPERM, "the token endpoint refused the "
-			    "code (invalid_grant): run pullmail --authorize %s "
-			    "again", a->name);
+			    "code (invalid_grant): run %s --authorize %s "
+			    "again", cmd(), a->name);
 		}
 		free(ec);
 	}
@@ -1069,13 +1093,13 @@ oauth2_describe(const struct account *a, const char *statedir, char *buf,
 	if (found == -1)
 		snprintf(buf, len, "%s", err.msg);
 	else if (found == 0)
-		snprintf(buf, len, "not signed in: run pullmail --authorize %s",
-		    a->name);
+		snprintf(buf, len, "not signed in: run %s --authorize %s",
+		    cmd(), a->name);
 	else if (t.dead != 0) {
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M",
 		    localtime(&t.dead));
 		snprintf(buf, len, "sign-in no longer valid since %s: run "
-		    "pullmail --authorize %s", when, a->name);
+		    "%s --authorize %s", when, cmd(), a->name);
 	} else {
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M",
 		    localtime(&t.signed_in));

@@ -622,6 +622,8 @@ main(int argc, char **argv)
 	}
 	log_init(quiet ? -1 : verbose, use_syslog);
 
+	if (path != NULL)
+		oauth2_set_config(path);
 	if (path == NULL)
 		path = conf_default_path();
 	if (version) {

@@ -652,6 +652,7 @@ char	*oauth2_access_token(const struct account *, const char *,
 int	 oauth2_authorize(const struct account *, const char *, const char *);
 void	 oauth2_describe(const struct account *, const char *, char *,
 	    size_t);
+void	 oauth2_set_config(const char *);
 
 #include <signal.h>
 extern volatile sig_atomic_t fetch_stop;

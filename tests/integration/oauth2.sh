@@ -134,6 +134,9 @@ is "$PM_RC" 77 "not signed in: status 77" || show_pm
 contains "$PM_ERR" "not signed in with OAuth2: run pullmail --authorize $ACCOUNT" \
 	"not signed in: says which command fixes it"
 is "$(server_count)" 5 "not signed in: nothing fetched"
+run_pm -C "$CONFIG"
+contains "$PM_ERR" "run pullmail -C $CONFIG --authorize $ACCOUNT" \
+	"not signed in, -C FILE: the command it suggests names the file too"
 
 # ---------------------------------------------------------------- device flow
 pm_bg "$T/dev.out" --authorize "$ACCOUNT"
