@@ -343,6 +343,25 @@ is "$PM_RC" 0 "-j 2: both accounts fetched" || show_pm
 is "$(ostat refresh "$POP3_USER")" $((n + 2)) "-j 2: each account refreshed its own token"
 is "$(file_mode "$STATE_DIR/second.oauth2")" 600 "-j 2: the second token file is 0600"
 
+# ---------------------------------------------------------------- a client secret
+# a confidential client (as Google's desktop clients are): the secret goes
+# in the form (client_secret_post), never into a trace or a message
+add_account secretive implicit "$POP3S_PORT" "$POP3_TLS_HOST" "${OKEYS[@]}" \
+	oauth2_client_id=pm-secret-client 'oauth2_client_secret="pm-client-Secret-9"' \
+	keep=yes "maildir=$T/Maildir3"
+device_signin "$T/sec.out" -vv secretive
+is "$PM_RC" 0 "confidential client: signed in" || diag "$(cat "$T/sec.out")"
+contains "$(ctl stats)" '"client_secret"' "confidential client: the secret was sent"
+lacks "$(cat "$T/sec.out")" "pm-client-Secret-9" "confidential client: -vv does not show the secret"
+TOKF=$STATE_DIR/secretive.oauth2 expire_locally
+run_pm -vv secretive
+is "$PM_RC" 0 "confidential client: refreshed and fetched" || show_pm
+lacks "$PM_ERR$PM_OUT" "pm-client-Secret-9" "confidential client: the refresh's trace does not show it"
+contains "$PM_ERR" "client_secret=***" "confidential client: the trace says a secret was sent, as ***"
+run_pm --dump-config secretive
+lacks "$PM_OUT" "pm-client-Secret-9" "confidential client: --dump-config hides the secret"
+write_config implicit "$POP3S_PORT" "$POP3_TLS_HOST" "${OKEYS[@]}"
+
 # ---------------------------------------------------------------- secrets
 cat >"$T/mda.sh" <<EOF
 #!/bin/sh
